@@ -1,0 +1,3 @@
+from ebling.cli import main
+
+main()

@@ -1,0 +1,62 @@
+"""The Ebling ASGI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from ebling import __version__
+from ebling.api.metrics import Metrics, MetricsMiddleware
+from ebling.api.problems import install_problem_handlers
+from ebling.api.routes import api_keys, health, lineage, monitoring
+from ebling.auth.authenticators import ApiKeyAuthenticator, Authenticator
+from ebling.db.engine import create_database_engine, session_factory
+from ebling.settings import Settings
+
+__all__ = ["create_app"]
+
+DESCRIPTION = """\
+Ebling records every run of every workflow, whatever orchestrates it.
+
+Orchestrators report through `POST /api/v1/lineage` in OpenLineage; everything else reads.
+Authenticate with `Authorization: Bearer <API key or access token>`. Errors are RFC 9457
+problem documents. Lists take `limit` and `cursor` and answer with `next_cursor`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application for ``settings`` (from the environment if not given)."""
+    settings = settings or Settings()
+    engine = create_database_engine(
+        settings.resolved_database_url, pool_size=settings.database_pool_size
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Ebling",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    metrics = Metrics()
+    authenticators: list[Authenticator] = [ApiKeyAuthenticator()]
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+    app.state.metrics = metrics
+    app.state.authenticators = authenticators
+
+    install_problem_handlers(app)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    for module in (health, lineage, monitoring, api_keys):
+        app.include_router(module.router)
+    return app

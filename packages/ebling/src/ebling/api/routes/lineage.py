@@ -1,0 +1,103 @@
+"""``POST /api/v1/lineage``: where every orchestrator reports its runs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from ebling.api.dependencies import DbSession, require
+from ebling.api.problems import ProblemError
+from ebling.api.schemas import IngestSummary
+from ebling.auth.principal import Permission, Principal
+from ebling.db.engine import WRITE
+from ebling.lineage.events import BatchProblem, InvalidEvents, parse_events
+from ebling.lineage.store import store_events
+
+router = APIRouter(prefix="/api/v1", tags=["lineage"])
+
+
+class RequestTooLarge(ProblemError):
+    """A body over the configured limit."""
+
+    status = 413
+    slug = "request-too-large"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"The request body is over {limit} bytes; send fewer events per request.")
+
+
+async def read_limited_body(request: Request, limit: int) -> bytes:
+    """The request body, refusing to read more than ``limit`` bytes into memory."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise RequestTooLarge(limit)
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise RequestTooLarge(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post(
+    "/lineage",
+    summary="Ingest OpenLineage run events",
+    response_model=IngestSummary,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "description": "One OpenLineage 2-0-2 RunEvent, or an array of up to "
+                        "1,000 of them.",
+                        "oneOf": [
+                            {"type": "object"},
+                            {"type": "array", "items": {"type": "object"}},
+                        ],
+                    }
+                }
+            },
+        }
+    },
+)
+async def ingest_lineage(
+    request: Request,
+    session: DbSession,
+    _: Annotated[Principal, Depends(require(Permission.WRITE_LINEAGE))],
+) -> IngestSummary:
+    """Store events and update the runs they describe; replays are counted, not stored.
+
+    A batch is all or nothing: if any event is invalid, none is stored, and the problem
+    document lists every error by the event's index and field.
+    """
+    settings = request.app.state.settings
+    metrics = request.app.state.metrics
+    body = await read_limited_body(request, settings.max_body_bytes)
+    try:
+        events = parse_events(body, max_events=settings.max_batch_events)
+    except InvalidEvents as invalid:
+        metrics.events.labels("rejected").inc()
+        raise ProblemError(
+            f"{invalid.summary} Nothing was stored.",
+            status=400 if invalid.problem is BatchProblem.SYNTAX else 422,
+            slug="invalid-events",
+            errors=[error.as_dict() for error in invalid.errors],
+        ) from invalid
+
+    def write() -> IngestSummary:
+        session.connection(execution_options=WRITE)
+        result = store_events(session, events)
+        session.commit()
+        return IngestSummary(
+            received=result.received, stored=result.stored, duplicates=result.duplicates
+        )
+
+    summary = await run_in_threadpool(write)
+    metrics.events.labels("stored").inc(summary.stored)
+    metrics.events.labels("duplicate").inc(summary.duplicates)
+    return summary

@@ -1,0 +1,147 @@
+"""Column types and SQL functions that read the same on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime, Float, String
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+from sqlalchemy.types import TypeDecorator
+
+__all__ = [
+    "UTCDateTime",
+    "greatest",
+    "json_array_contains",
+    "least",
+    "seconds_between",
+    "time_bucket",
+]
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that is always timezone-aware UTC in Python.
+
+    PostgreSQL keeps it as ``timestamptz``. SQLite has no such type, so it is stored as
+    naive UTC text in one fixed format, which also makes text comparison order by time.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} given; Ebling stores aware UTC times")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class greatest(FunctionElement[Any]):
+    """The larger of two values, ignoring NULLs (PostgreSQL ``GREATEST`` semantics)."""
+
+    inherit_cache = True
+    name = "greatest"
+
+
+class least(FunctionElement[Any]):
+    """The smaller of two values, ignoring NULLs (PostgreSQL ``LEAST`` semantics)."""
+
+    inherit_cache = True
+    name = "least"
+
+
+@compiles(greatest)
+@compiles(least)
+def _extreme(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> str:
+    return f"{element.name}({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(greatest, "sqlite")
+@compiles(least, "sqlite")
+def _sqlite_extreme(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite's scalar MIN/MAX return NULL if any argument is NULL; COALESCE restores
+    # PostgreSQL's behaviour of ignoring NULLs.
+    function = "max" if isinstance(element, greatest) else "min"
+    args = compiler.process(element.clauses, **kw)
+    return f"coalesce({function}({args}), {args})"
+
+
+class seconds_between(FunctionElement[float]):  # noqa: N801 - reads as a SQL function
+    """Seconds from a start to an end timestamp, to the millisecond: ``(end, start)``."""
+
+    inherit_cache = True
+    type = Float()
+    name = "seconds_between"
+
+
+@compiles(seconds_between, "postgresql")
+def _pg_seconds_between(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
+    end, start = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"extract(epoch from ({end} - {start}))"
+
+
+@compiles(seconds_between, "sqlite")
+def _sqlite_seconds_between(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
+    end, start = (compiler.process(clause, **kw) for clause in element.clauses)
+    # julianday is a float of days, exact to about 10 microseconds; round that noise away.
+    return f"round((julianday({end}) - julianday({start})) * 86400.0, 3)"
+
+
+class time_bucket(FunctionElement[str]):
+    """The start of the hour or day a timestamp falls in, as ISO text in UTC.
+
+    Text rather than a timestamp so both databases return the same thing.
+    """
+
+    inherit_cache = True
+    type = String()
+    name = "time_bucket"
+
+    def __init__(self, unit: str, column: ColumnElement[Any]) -> None:
+        if unit not in ("hour", "day"):
+            raise ValueError(f"unit must be 'hour' or 'day', not {unit!r}")
+        self.unit = unit
+        super().__init__(column)
+
+
+@compiles(time_bucket, "postgresql")
+def _pg_bucket(element: time_bucket, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.clauses, **kw)
+    pattern = 'YYYY-MM-DD"T"HH24:00:00' if element.unit == "hour" else 'YYYY-MM-DD"T"00:00:00'
+    return f"to_char({column} at time zone 'UTC', '{pattern}')"
+
+
+@compiles(time_bucket, "sqlite")
+def _sqlite_bucket(element: time_bucket, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.clauses, **kw)
+    pattern = "%Y-%m-%dT%H:00:00" if element.unit == "hour" else "%Y-%m-%dT00:00:00"
+    return f"strftime('{pattern}', {column})"
+
+
+class json_array_contains(FunctionElement[bool]):
+    """True where a JSON array column holds the given string."""
+
+    inherit_cache = True
+    name = "json_array_contains"
+
+
+@compiles(json_array_contains, "postgresql")
+def _pg_json_contains(element: json_array_contains, compiler: SQLCompiler, **kw: Any) -> str:
+    column, value = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"(({column})::jsonb ? {value})"
+
+
+@compiles(json_array_contains, "sqlite")
+def _sqlite_json_contains(element: json_array_contains, compiler: SQLCompiler, **kw: Any) -> str:
+    column, value = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"exists (select 1 from json_each({column}) where json_each.value = {value})"

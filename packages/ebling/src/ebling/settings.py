@@ -1,0 +1,92 @@
+"""Ebling's settings, read from ``EBLING_*`` environment variables and an optional TOML file.
+
+Precedence, highest first: arguments given in code, environment variables, the file named by
+``EBLING_CONFIG_FILE``, then the defaults below, which run everything embedded on one machine.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+__all__ = ["AuthMode", "Settings", "default_home"]
+
+
+class AuthMode(StrEnum):
+    """How people sign in. API keys work in every mode."""
+
+    SIMPLE = "simple"
+    OIDC = "oidc"
+
+
+def default_home() -> Path:
+    """Where the embedded database and files live unless configured otherwise."""
+    return Path(os.environ.get("EBLING_HOME", Path.home() / ".ebling")).expanduser()
+
+
+class Settings(BaseSettings):
+    """Everything Ebling can be told, with the embedded defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="EBLING_", extra="ignore")
+
+    home: Path = Field(default_factory=default_home)
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL; empty means a SQLite file under `home`.",
+    )
+    storage_url: str = Field(
+        default="",
+        description="Where files go: file:///dir or s3://bucket/prefix; empty means `home`/storage.",
+    )
+    auth: AuthMode = AuthMode.SIMPLE
+    max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    max_batch_events: int = Field(default=1000, ge=1, le=10_000)
+    database_pool_size: int = Field(default=10, ge=1)
+    log_format: Literal["text", "json"] = "text"
+    log_level: str = "INFO"
+
+    @field_validator("home", mode="after")
+    @classmethod
+    def _expand_home(cls, home: Path) -> Path:
+        return home.expanduser()
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        """The database URL to connect to, with the embedded default filled in."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.home / 'ebling.db'}"
+
+    @cached_property
+    def resolved_storage_url(self) -> str:
+        """The storage URL, with the embedded default filled in."""
+        if self.storage_url:
+            return self.storage_url
+        return (self.home / "storage").as_uri()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Add the TOML file named by ``EBLING_CONFIG_FILE`` below the environment."""
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get("EBLING_CONFIG_FILE")
+        if config_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
+        return tuple(sources)

@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# A real S3-compatible server for tests: SeaweedFS (Apache-2.0), built from its
+# Go module and cached per version, so only the first run pays for the build.
+#
+#   s3.sh build                  ensure the cached `weed` binary exists
+#   s3.sh start <data_dir> <port> run an S3 gateway on 127.0.0.1:<port>
+#   s3.sh stop <data_dir>         stop the server started for <data_dir>
+#
+# Env: S3_ACCESS_KEY / S3_SECRET_KEY (static credentials), PLATFORM_CACHE_DIR
+# (cache root), GO (go command to use), SEAWEEDFS_VERSION (module version).
+set -euo pipefail
+
+SEAWEEDFS_MODULE="github.com/seaweedfs/seaweedfs"
+# A pseudo-version pins an exact commit; bump deliberately, the cache is keyed on it.
+SEAWEEDFS_VERSION="${SEAWEEDFS_VERSION:-v0.0.0-20261109003541-7506e5f91cd6}"
+CACHE_DIR="${PLATFORM_CACHE_DIR:-$HOME/.cache/automation-platform}/seaweedfs/$SEAWEEDFS_VERSION"
+WEED="$CACHE_DIR/weed"
+GO="${GO:-go}"
+READY_TIMEOUT_S=120
+
+log() { printf 's3.sh: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+usage() {
+  echo "usage: $0 build | start <data_dir> <port> | stop <data_dir>" >&2
+  exit 2
+}
+
+cmd_build() {
+  if [[ -x "$WEED" ]]; then
+    log "weed $SEAWEEDFS_VERSION already built: $WEED"
+    return 0
+  fi
+  command -v "$GO" >/dev/null || die "go toolchain not found (put go on PATH or set GO)"
+  mkdir -p "$CACHE_DIR"
+
+  # `go install $SEAWEEDFS_MODULE/weed@<version>` is refused because SeaweedFS's
+  # go.mod carries a replace directive. So fetch the module source (checksummed
+  # by the go command) and build it as the main module, which honours it.
+  log "downloading $SEAWEEDFS_MODULE@$SEAWEEDFS_VERSION"
+  local json src
+  # Run from the cache dir so an unrelated go.mod in the caller's cwd is ignored,
+  # and blank GOFLAGS so the caller's settings (e.g. -mod=vendor) do not leak in.
+  json=$(cd "$CACHE_DIR" && GOFLAGS='' "$GO" mod download -json "$SEAWEEDFS_MODULE@$SEAWEEDFS_VERSION") \
+    || die "go mod download failed: $json"
+  src=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' <<<"$json")
+  [[ -n "$src" && -d "$src" ]] || die "module source dir not found in: $json"
+
+  log "building weed (several minutes on a small machine; cached afterwards)"
+  local start=$SECONDS tmp="$WEED.tmp.$$"
+  # Build to a temp name and rename: a concurrent or interrupted build never
+  # leaves a half-written binary at the cached path.
+  (cd "$src" && GOFLAGS='' "$GO" build -o "$tmp" ./weed) || { rm -f "$tmp"; die "go build failed"; }
+  mv -f "$tmp" "$WEED"
+  log "built $WEED in $((SECONDS - start))s"
+}
+
+pid_alive() { [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null; }
+
+cmd_start() {
+  [[ $# -eq 2 ]] || usage
+  local data_dir=$1 port=$2
+  # Internal ports are derived from <port> (gRPC ones at +10000), so keep room.
+  if ! [[ "$port" =~ ^[0-9]+$ ]] || ((port < 1024 || port > 55000)); then
+    die "port must be a number in 1024..55000, got '$port'"
+  fi
+
+  cmd_build
+  mkdir -p "$data_dir/data"
+  data_dir=$(cd "$data_dir" && pwd)
+  local pid_file="$data_dir/weed.pid" log_file="$data_dir/weed.log"
+  if [[ -f "$pid_file" ]] && pid_alive "$(cat "$pid_file")"; then
+    die "already running for $data_dir (pid $(cat "$pid_file"))"
+  fi
+
+  # Otherwise another listener on <port> would pass the readiness probe below.
+  if curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$port/"; then
+    die "something already answers on 127.0.0.1:$port"
+  fi
+
+  local access_key="${S3_ACCESS_KEY:-ebling-test}" secret_key="${S3_SECRET_KEY:-ebling-test-secret}"
+  # Written into JSON verbatim, so keep them to characters that need no escaping.
+  [[ "$access_key$secret_key" != *[\"\\]* ]] || die "S3 keys must not contain quotes or backslashes"
+  # Static identity: full rights for the test client, no anonymous access.
+  local s3_config="$data_dir/s3.json"
+  (umask 077 && cat >"$s3_config" <<EOF
+{
+  "identities": [
+    {
+      "name": "test",
+      "credentials": [{"accessKey": "$access_key", "secretKey": "$secret_key"}],
+      "actions": ["Admin", "Read", "Write", "List", "Tagging"]
+    }
+  ]
+}
+EOF
+  )
+
+  # `weed server` runs master + volume + filer + S3 in one process without the
+  # admin UI and background workers that `weed mini` adds. Each internal HTTP
+  # port sits next to <port>; SeaweedFS puts each gRPC port at HTTP port +10000.
+  local master_port=$((port + 1)) volume_port=$((port + 2)) filer_port=$((port + 3))
+  local args=(
+    server
+    -ip=127.0.0.1 -ip.bind=127.0.0.1   # advertise and bind loopback only
+    -dir="$data_dir/data"
+    -master.port="$master_port" -master.port.grpc=$((master_port + 10000))
+    -volume.port="$volume_port" -volume.port.grpc=$((volume_port + 10000))
+    -filer -filer.port="$filer_port" -filer.port.grpc=$((filer_port + 10000))
+    -s3 -s3.port="$port" -s3.port.grpc=$((port + 10000))
+    -s3.config="$s3_config"
+    -s3.port.iceberg=0 -s3.port.lance=0  # extra catalog listeners, on by default
+    -master.telemetry=false              # it would phone home otherwise
+    # Default is 8 slots of 30 GB each and every bucket is its own collection,
+    # which runs out after a few buckets: use small volumes and let the slot
+    # count follow free disk space (volume files grow only as data is written).
+    -master.volumeSizeLimitMB=64 -volume.max=0
+  )
+  log "starting SeaweedFS S3 on 127.0.0.1:$port (data: $data_dir, log: $log_file)"
+  # cwd = data_dir so no stray master.toml/filer.toml in the caller's cwd is
+  # picked up. New collections (buckets) grow one volume instead of seven.
+  # stdio goes to the log, never the caller's pipes, so a capturing caller
+  # (subprocess with capture_output) does not hang waiting for them to close.
+  (cd "$data_dir" && WEED_MASTER_VOLUME_GROWTH_COPY_1=1 \
+    exec "$WEED" "${args[@]}" </dev/null >"$log_file" 2>&1) &
+  local pid=$!
+  echo "$pid" >"$pid_file"
+
+  # Ready = the S3 endpoint answers HTTP at all (403 without credentials is fine).
+  local deadline=$((SECONDS + READY_TIMEOUT_S)) code
+  while ((SECONDS < deadline)); do
+    if ! pid_alive "$pid"; then
+      log "weed exited during startup; last log lines:"
+      tail -n 40 "$log_file" >&2
+      rm -f "$pid_file"
+      exit 1
+    fi
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/" || true)
+    if [[ "$code" != "000" ]]; then
+      log "ready: http://127.0.0.1:$port (pid $pid)"
+      return 0
+    fi
+    sleep 0.5
+  done
+  log "S3 endpoint did not answer within ${READY_TIMEOUT_S}s; last log lines:"
+  tail -n 40 "$log_file" >&2
+  kill "$pid" 2>/dev/null || true
+  rm -f "$pid_file"
+  exit 1
+}
+
+cmd_stop() {
+  [[ $# -eq 1 ]] || usage
+  local pid_file="$1/weed.pid" pid
+  if [[ ! -f "$pid_file" ]]; then
+    log "not running (no $pid_file)"
+    return 0
+  fi
+  pid=$(cat "$pid_file")
+  if pid_alive "$pid"; then
+    kill "$pid"
+    # SIGTERM makes weed flush and shut down cleanly; give it time before forcing.
+    local i
+    for ((i = 0; i < 100; i++)); do
+      pid_alive "$pid" || break
+      sleep 0.1
+    done
+    if pid_alive "$pid"; then
+      log "pid $pid did not exit after SIGTERM, killing"
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+  fi
+  rm -f "$pid_file"
+  log "stopped (pid $pid)"
+}
+
+case "${1:-}" in
+  build) shift; [[ $# -eq 0 ]] || usage; cmd_build ;;
+  start) shift; cmd_start "$@" ;;
+  stop) shift; cmd_stop "$@" ;;
+  *) usage ;;
+esac
