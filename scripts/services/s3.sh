@@ -57,6 +57,16 @@ cmd_build() {
 
 pid_alive() { [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null; }
 
+# wait_gone <pid> <seconds>: succeed once pid has exited, fail on timeout.
+wait_gone() {
+  local i
+  for ((i = 0; i < $2 * 10; i++)); do
+    pid_alive "$1" || return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 cmd_start() {
   [[ $# -eq 2 ]] || usage
   local data_dir=$1 port=$2
@@ -111,6 +121,7 @@ EOF
     -s3.config="$s3_config"
     -s3.port.iceberg=0 -s3.port.lance=0  # extra catalog listeners, on by default
     -master.telemetry=false              # it would phone home otherwise
+    -volume.preStopSeconds=1             # default 10 s of idling on every stop
     # Default is 8 slots of 30 GB each and every bucket is its own collection,
     # which runs out after a few buckets: use small volumes and let the slot
     # count follow free disk space (volume files grow only as data is written).
@@ -157,18 +168,15 @@ cmd_stop() {
     return 0
   fi
   pid=$(cat "$pid_file")
-  if pid_alive "$pid"; then
+  # A stale pid file may name a pid since reused by something else: leave it be.
+  if pid_alive "$pid" && [[ "$(ps -o comm= -p "$pid")" != weed ]]; then
+    log "pid $pid is not weed any more; removing stale pid file"
+  elif pid_alive "$pid"; then
     kill "$pid"
-    # SIGTERM makes weed flush and shut down cleanly; give it time before forcing.
-    local i
-    for ((i = 0; i < 100; i++)); do
-      pid_alive "$pid" || break
-      sleep 0.1
-    done
-    if pid_alive "$pid"; then
-      log "pid $pid did not exit after SIGTERM, killing"
-      kill -9 "$pid" 2>/dev/null || true
-    fi
+    # SIGTERM drains gRPC/HTTP servers (up to ~15 s each); then force it.
+    wait_gone "$pid" 30 || { log "pid $pid still running after SIGTERM, killing"; kill -9 "$pid" 2>/dev/null || true; }
+    # Only return once it is gone, so callers can reuse the ports or data dir.
+    wait_gone "$pid" 5 || die "pid $pid did not exit"
   fi
   rm -f "$pid_file"
   log "stopped (pid $pid)"

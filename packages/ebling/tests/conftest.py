@@ -13,17 +13,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
-
 from ebling.api.app import create_app
 from ebling.auth.api_keys import create_api_key
 from ebling.auth.principal import Role
 from ebling.db import migrate
 from ebling.db.engine import create_database_engine, session_factory
 from ebling.settings import Settings
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 POSTGRES_URL = os.environ.get("EBLING_TEST_POSTGRES_URL")
 IN_CI = os.environ.get("CI") == "true"
@@ -54,7 +53,9 @@ def _postgres_template() -> Iterator[str]:
     admin = create_engine(url.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{template}"'))
-    engine = create_database_engine(url.set(database=template).render_as_string(hide_password=False))
+    engine = create_database_engine(
+        url.set(database=template).render_as_string(hide_password=False)
+    )
     migrate.upgrade(engine)
     engine.dispose()
     yield template

@@ -76,7 +76,9 @@ def workflow_run(
         moment += timedelta(minutes=1)
         if task == fail_task:
             events.append(
-                event("FAIL", at=moment, namespace=namespace, run_facets=error_facet("boom"), **common)
+                event(
+                    "FAIL", at=moment, namespace=namespace, run_facets=error_facet("boom"), **common
+                )
             )
         else:
             events.append(event("COMPLETE", at=moment, namespace=namespace, **common))

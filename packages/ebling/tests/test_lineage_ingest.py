@@ -79,8 +79,12 @@ def test_older_event_does_not_overwrite_terminal_state(
     client: TestClient, ingest_headers: dict[str, str], viewer_headers: dict[str, str]
 ) -> None:
     run_id = uuid.uuid4()
-    post(client, ingest_headers, event("COMPLETE", run_id=run_id, at=BASE_TIME + timedelta(hours=1)))
-    post(client, ingest_headers, event("RUNNING", run_id=run_id, at=BASE_TIME + timedelta(minutes=5)))
+    post(
+        client, ingest_headers, event("COMPLETE", run_id=run_id, at=BASE_TIME + timedelta(hours=1))
+    )
+    post(
+        client, ingest_headers, event("RUNNING", run_id=run_id, at=BASE_TIME + timedelta(minutes=5))
+    )
     post(client, ingest_headers, event("START", run_id=run_id, at=BASE_TIME))
 
     run = client.get(f"/api/v1/runs/{run_id}", headers=viewer_headers).json()
@@ -121,7 +125,11 @@ def test_task_event_before_its_workflow_run_creates_the_run(
 ) -> None:
     run_id = uuid.uuid4()
     task_time = BASE_TIME + timedelta(minutes=2)
-    post(client, ingest_headers, event("START", job="daily_report.extract", at=task_time, parent=(run_id, "daily_report")))
+    post(
+        client,
+        ingest_headers,
+        event("START", job="daily_report.extract", at=task_time, parent=(run_id, "daily_report")),
+    )
 
     run = client.get(f"/api/v1/runs/{run_id}", headers=viewer_headers).json()
     assert run["state"] == "NEW"

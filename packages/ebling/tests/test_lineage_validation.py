@@ -6,11 +6,10 @@ import uuid
 
 import orjson
 import pytest
+from ebling.db.models import LineageEvent, Run, Workflow
 from event_factories import event
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
-
-from ebling.db.models import LineageEvent, Run, Workflow
 
 
 def stored_rows(engine: Engine) -> tuple[int, int, int]:
@@ -58,7 +57,10 @@ def with_field(**changes: object) -> dict:
         (with_field(job__name=42), "job.name"),
         (with_field(job__namespace=...), "job.namespace"),
         (with_field(producer=...), "producer"),
-        (with_field(run__facets={"parent": {"run": {"runId": "x"}}}), "run.facets.parent.run.runId"),
+        (
+            with_field(run__facets={"parent": {"run": {"runId": "x"}}}),
+            "run.facets.parent.run.runId",
+        ),
     ],
 )
 def test_invalid_event_rejects_the_whole_batch(
@@ -116,3 +118,39 @@ def test_body_over_the_size_limit_is_413(
     problem = send(client, ingest_headers, body)
     assert problem["status"] == 413
     assert stored_rows(engine) == (0, 0, 0)
+
+
+def test_gzip_bomb_is_413(
+    client: TestClient, ingest_headers: dict[str, str], engine: Engine
+) -> None:
+    import gzip
+
+    bomb = gzip.compress(b"[" + b" " * (40 * 1024 * 1024) + b"]")
+    assert len(bomb) < 100_000
+    response = client.post(
+        "/api/v1/lineage",
+        content=bomb,
+        headers={**ingest_headers, "Content-Type": "application/json", "Content-Encoding": "gzip"},
+    )
+    assert response.status_code == 413
+    assert stored_rows(engine) == (0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "body", "status"),
+    [("gzip", b"not gzip at all", 400), ("br", b"{}", 415)],
+)
+def test_bad_content_encoding(
+    client: TestClient, ingest_headers: dict[str, str], encoding: str, body: bytes, status: int
+) -> None:
+    response = client.post(
+        "/api/v1/lineage",
+        content=body,
+        headers={
+            **ingest_headers,
+            "Content-Type": "application/json",
+            "Content-Encoding": encoding,
+        },
+    )
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"

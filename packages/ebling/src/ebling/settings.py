@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     )
     storage_url: str = Field(
         default="",
-        description="Where files go: file:///dir or s3://bucket/prefix; empty means `home`/storage.",
+        description="file:///dir or s3://bucket/prefix; empty means the storage folder in home.",
     )
     auth: AuthMode = AuthMode.SIMPLE
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)

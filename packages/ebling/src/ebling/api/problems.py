@@ -120,7 +120,8 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        problem = ProblemError(str(error.detail), status=error.status_code, headers=error.headers)
+        headers = dict(error.headers) if error.headers else None
+        problem = ProblemError(str(error.detail), status=error.status_code, headers=headers)
         return problem_response(problem, request)
 
     @app.exception_handler(Exception)

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 __all__ = ["WRITE", "create_database_engine", "json_dumps", "session_factory"]
 
-# Execution options for a transaction that will write: ``session.connection(execution_options=WRITE)``
-# before the first statement. Only SQLite acts on it.
+# Execution options for a transaction that will write; pass them before its first statement:
+# ``session.connection(execution_options=WRITE)``. Only SQLite acts on them.
 WRITE = {"sqlite_begin": "IMMEDIATE"}
 
 

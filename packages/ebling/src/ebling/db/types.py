@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import DateTime, Float, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 from sqlalchemy.types import TypeDecorator
@@ -33,6 +34,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Convert to UTC on the way in; refuse naive times rather than guess their zone."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -41,6 +43,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Hand back aware UTC times from either database."""
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -76,7 +79,7 @@ def _sqlite_extreme(element: FunctionElement[Any], compiler: SQLCompiler, **kw: 
     return f"coalesce({function}({args}), {args})"
 
 
-class seconds_between(FunctionElement[float]):  # noqa: N801 - reads as a SQL function
+class seconds_between(FunctionElement[float]):
     """Seconds from a start to an end timestamp, to the millisecond: ``(end, start)``."""
 
     inherit_cache = True
@@ -97,35 +100,53 @@ def _sqlite_seconds_between(element: seconds_between, compiler: SQLCompiler, **k
     return f"round((julianday({end}) - julianday({start})) * 86400.0, 3)"
 
 
-class time_bucket(FunctionElement[str]):
-    """The start of the hour or day a timestamp falls in, as ISO text in UTC.
+class _bucket(FunctionElement[str]):
+    """The start of the period a timestamp falls in, as ISO text in UTC.
 
-    Text rather than a timestamp so both databases return the same thing.
+    Text rather than a timestamp so both databases return the same thing. One class per
+    period, since SQLAlchemy caches compiled SQL per class and arguments, not per attribute.
     """
 
     inherit_cache = True
     type = String()
-    name = "time_bucket"
-
-    def __init__(self, unit: str, column: ColumnElement[Any]) -> None:
-        if unit not in ("hour", "day"):
-            raise ValueError(f"unit must be 'hour' or 'day', not {unit!r}")
-        self.unit = unit
-        super().__init__(column)
+    pg_pattern = ""
+    sqlite_pattern = ""
 
 
-@compiles(time_bucket, "postgresql")
-def _pg_bucket(element: time_bucket, compiler: SQLCompiler, **kw: Any) -> str:
+class _hour_bucket(_bucket):
+    inherit_cache = True
+    name = "hour_bucket"
+    pg_pattern = 'YYYY-MM-DD"T"HH24:00:00'
+    sqlite_pattern = "%Y-%m-%dT%H:00:00"
+
+
+class _day_bucket(_bucket):
+    inherit_cache = True
+    name = "day_bucket"
+    pg_pattern = 'YYYY-MM-DD"T"00:00:00'
+    sqlite_pattern = "%Y-%m-%dT00:00:00"
+
+
+_BUCKETS: dict[str, type[_bucket]] = {"hour": _hour_bucket, "day": _day_bucket}
+
+
+def time_bucket(unit: str, column: ColumnElement[Any] | InstrumentedAttribute[Any]) -> _bucket:
+    """The hour or day (``unit``) a timestamp column falls in, as ISO text in UTC."""
+    if unit not in _BUCKETS:
+        raise ValueError(f"unit must be one of {sorted(_BUCKETS)}, not {unit!r}")
+    return _BUCKETS[unit](column)
+
+
+@compiles(_bucket, "postgresql")
+def _pg_bucket(element: _bucket, compiler: SQLCompiler, **kw: Any) -> str:
     column = compiler.process(element.clauses, **kw)
-    pattern = 'YYYY-MM-DD"T"HH24:00:00' if element.unit == "hour" else 'YYYY-MM-DD"T"00:00:00'
-    return f"to_char({column} at time zone 'UTC', '{pattern}')"
+    return f"to_char({column} at time zone 'UTC', '{element.pg_pattern}')"
 
 
-@compiles(time_bucket, "sqlite")
-def _sqlite_bucket(element: time_bucket, compiler: SQLCompiler, **kw: Any) -> str:
+@compiles(_bucket, "sqlite")
+def _sqlite_bucket(element: _bucket, compiler: SQLCompiler, **kw: Any) -> str:
     column = compiler.process(element.clauses, **kw)
-    pattern = "%Y-%m-%dT%H:00:00" if element.unit == "hour" else "%Y-%m-%dT00:00:00"
-    return f"strftime('{pattern}', {column})"
+    return f"strftime('{element.sqlite_pattern}', {column})"
 
 
 class json_array_contains(FunctionElement[bool]):
@@ -144,4 +165,5 @@ def _pg_json_contains(element: json_array_contains, compiler: SQLCompiler, **kw:
 @compiles(json_array_contains, "sqlite")
 def _sqlite_json_contains(element: json_array_contains, compiler: SQLCompiler, **kw: Any) -> str:
     column, value = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"exists (select 1 from json_each({column}) where json_each.value = {value})"
+    # Both parts are compiled SQL (a column and a bound parameter), never user text.
+    return f"exists (select 1 from json_each({column}) where json_each.value = {value})"  # noqa: S608

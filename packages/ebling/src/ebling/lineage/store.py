@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, case
@@ -68,8 +68,8 @@ def store_events(session: Session, events: Sequence[ParsedEvent]) -> IngestResul
 
     projection = project(new_events)
     workflow_ids = _upsert_workflows(session, projection.workflows.values(), now)
-    _upsert_runs(session, Run.__table__, projection.runs.values(), workflow_ids, now)
-    _upsert_runs(session, TaskRun.__table__, projection.task_runs.values(), workflow_ids, now)
+    _upsert_runs(session, Run, projection.runs.values(), workflow_ids, now)
+    _upsert_runs(session, TaskRun, projection.task_runs.values(), workflow_ids, now)
     _refresh_last_runs(session, sorted(workflow_ids.values()))
     return IngestResult(received=len(events), stored=len(new_events))
 
@@ -107,7 +107,7 @@ def _namespace_ids(session: Session, names: set[str], now: datetime) -> dict[str
     statement = _insert(session, Namespace).on_conflict_do_nothing(index_elements=["name"])
     session.execute(statement, [{"name": name, "created_at": now} for name in sorted(names)])
     found = session.execute(select(Namespace.name, Namespace.id).where(Namespace.name.in_(names)))
-    return {name: namespace_id for name, namespace_id in found}
+    return dict(found.all())
 
 
 def _upsert_workflows(session: Session, patches: Any, now: datetime) -> dict[tuple[str, str], int]:
@@ -154,7 +154,7 @@ def _workflow_row(
 
 def _upsert_runs(
     session: Session,
-    table: Table,
+    model: type[Run | TaskRun],
     patches: Any,
     workflow_ids: dict[tuple[str, str], int],
     now: datetime,
@@ -162,6 +162,7 @@ def _upsert_runs(
     rows = [_run_row(patch, workflow_ids, now) for patch in sorted(patches, key=lambda p: p.id)]
     if not rows:
         return
+    table = model.__table__
     statement = _insert(session, table)
     new = statement.excluded
     newer_state: ColumnElement[bool] = new.state_seq > table.c.state_seq

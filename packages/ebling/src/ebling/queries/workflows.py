@@ -121,7 +121,7 @@ def _workflow_out(workflow: Workflow, namespace: str) -> WorkflowOut:
 
 def _workflow_fields(workflow: Workflow, namespace: str) -> dict[str, Any]:
     last_run = None
-    if workflow.last_run_id is not None and workflow.last_run_at is not None:
+    if workflow.last_run_id and workflow.last_run_at and workflow.last_run_state:
         last_run = LastRun(
             id=workflow.last_run_id,
             state=RunState(workflow.last_run_state),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -29,17 +30,42 @@ class RequestTooLarge(ProblemError):
 
 
 async def read_limited_body(request: Request, limit: int) -> bytes:
-    """The request body, refusing to read more than ``limit`` bytes into memory."""
+    """The request body, decompressed if gzip-encoded, never more than ``limit`` bytes of it.
+
+    The limit applies to the decompressed size too, so a small compressed bomb is refused
+    as early as a large plain body.
+    """
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("identity", "gzip"):
+        raise ProblemError(
+            f"Content-Encoding '{encoding}' is not supported; send gzip or no encoding.",
+            status=415,
+            slug="unsupported-encoding",
+        )
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise RequestTooLarge(limit)
+
+    # wbits=31: a gzip header and trailer around a deflate stream.
+    decompressor = zlib.decompressobj(wbits=31) if encoding == "gzip" else None
     chunks = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise RequestTooLarge(limit)
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            if decompressor is not None:
+                chunk = decompressor.decompress(chunk, limit + 1 - size)
+                if decompressor.unconsumed_tail:
+                    raise RequestTooLarge(limit)
+            size += len(chunk)
+            if size > limit:
+                raise RequestTooLarge(limit)
+            chunks.append(chunk)
+        if decompressor is not None and not decompressor.eof:
+            raise zlib.error("the gzip stream ends early")
+    except zlib.error as error:
+        raise ProblemError(
+            f"The body is not valid gzip: {error}.", status=400, slug="invalid-encoding"
+        ) from error
     return b"".join(chunks)
 
 
