@@ -119,9 +119,9 @@ def _bootstrap_admin_key(settings: Settings, engine: object) -> None:
     # it is, so a new install can be used without reading the docs first.
     sessions = session_factory(engine)  # type: ignore[arg-type]
     with sessions() as session:
+        session.connection(execution_options=WRITE)
         if session.scalar(select(func.count()).select_from(ApiKey)):
             return
-        session.connection(execution_options=WRITE)
         created = create_api_key(
             session, name="bootstrap admin", roles=[Role.ADMIN], created_by="ebling serve"
         )
