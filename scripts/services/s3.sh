@@ -129,9 +129,13 @@ EOF
   )
   log "starting SeaweedFS S3 on 127.0.0.1:$port (data: $data_dir, log: $log_file)"
   # cwd = data_dir so no stray master.toml/filer.toml in the caller's cwd is
-  # picked up. stdio goes to the log, never the caller's pipes, so a capturing
-  # caller (subprocess with capture_output) does not hang waiting on them.
-  (cd "$data_dir" && exec "$WEED" "${args[@]}" </dev/null >"$log_file" 2>&1) &
+  # picked up. Empty environment: weed reads many variables (AWS_ACCESS_KEY_ID
+  # adds an admin identity, S3_BUCKET pre-creates a bucket, WEED_* override its
+  # config), and the server must not depend on the caller's shell. stdio goes
+  # to the log, never the caller's pipes, so a capturing caller (subprocess
+  # with capture_output) does not hang waiting on them.
+  (cd "$data_dir" && exec env -i HOME="$HOME" PATH="$PATH" "$WEED" "${args[@]}" \
+    </dev/null >"$log_file" 2>&1) &
   local pid=$!
   echo "$pid" >"$pid_file"
 
@@ -167,17 +171,17 @@ cmd_stop() {
   fi
   pid=$(cat "$pid_file")
   # A stale pid file may name a pid since reused by something else: leave it be.
-  if pid_alive "$pid" && [[ "$(ps -o comm= -p "$pid")" != weed ]]; then
-    log "pid $pid is not weed any more; removing stale pid file"
-  elif pid_alive "$pid"; then
+  if ! pid_alive "$pid" || [[ "$(ps -o comm= -p "$pid")" != weed ]]; then
+    log "not running (stale pid file $pid_file)"
+  else
     kill "$pid"
     # SIGTERM shuts down cleanly (~3 s); force it only if that hangs.
     wait_gone "$pid" 30 || { log "pid $pid still running after SIGTERM, killing"; kill -9 "$pid" 2>/dev/null || true; }
     # Only return once it is gone, so callers can reuse the ports or data dir.
     wait_gone "$pid" 5 || die "pid $pid did not exit"
+    log "stopped (pid $pid)"
   fi
   rm -f "$pid_file"
-  log "stopped (pid $pid)"
 }
 
 case "${1:-}" in

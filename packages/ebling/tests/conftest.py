@@ -86,9 +86,44 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def storage_options() -> dict[str, object]:
+    """Where files go: the embedded default (a folder in the home) unless a test overrides."""
+    return {}
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path, storage_options: dict[str, object]) -> Settings:
     """Settings pointing at the test database and a scratch home."""
-    return Settings(home=tmp_path / "home", database_url=database_url)
+    return Settings(home=tmp_path / "home", database_url=database_url, **storage_options)  # type: ignore[arg-type]
+
+
+def s3_or_skip() -> dict[str, str]:
+    """The test S3 server's endpoint and credentials, from the environment."""
+    endpoint = os.environ.get("EBLING_TEST_S3_ENDPOINT")
+    if endpoint:
+        return {
+            "endpoint": endpoint,
+            "access_key": os.environ.get("EBLING_TEST_S3_ACCESS_KEY", "ebling-test"),
+            "secret_key": os.environ.get("EBLING_TEST_S3_SECRET_KEY", "ebling-test-secret"),
+        }
+    if IN_CI:
+        pytest.fail("EBLING_TEST_S3_ENDPOINT is not set; CI must test on a real S3 server")
+    pytest.skip("EBLING_TEST_S3_ENDPOINT is not set (the README's test command sets it)")
+
+
+@pytest.fixture(params=["local", "s3"])
+def any_storage(request: pytest.FixtureRequest) -> dict[str, object]:
+    """Storage options for each backend: a local folder, and a fresh bucket on real S3."""
+    if request.param == "local":
+        return {}
+    s3 = s3_or_skip()
+    return {
+        "storage_url": f"s3://ebling-{uuid.uuid4().hex[:12]}/files",
+        "s3_endpoint_url": s3["endpoint"],
+        "s3_access_key_id": s3["access_key"],
+        "s3_secret_access_key": s3["secret_key"],
+        "s3_create_bucket": True,
+    }
 
 
 @pytest.fixture

@@ -12,13 +12,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from ebling.storage import ObjectStore, S3Settings, open_store
 
 __all__ = ["AuthMode", "Settings", "default_home"]
 
@@ -49,9 +51,23 @@ class Settings(BaseSettings):
         default="",
         description="file:///dir or s3://bucket/prefix; empty means the storage folder in home.",
     )
+    s3_endpoint_url: str | None = Field(
+        default=None,
+        description="the S3 server of an s3:// storage URL, e.g. http://127.0.0.1:9000; unset: AWS",
+    )
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_region: str = "us-east-1"
+    s3_create_bucket: bool = Field(
+        default=False,
+        description="create the storage bucket if it is missing (embedded set-ups and tests)",
+    )
     auth: AuthMode = AuthMode.SIMPLE
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     max_batch_events: int = Field(default=1000, ge=1, le=10_000)
+    max_upload_bytes: int = Field(
+        default=1024**3, ge=1024, description="Largest artifact or report file, in bytes."
+    )
     database_pool_size: int = Field(default=10, ge=1)
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
@@ -74,6 +90,18 @@ class Settings(BaseSettings):
         if self.storage_url:
             return self.storage_url
         return (self.home / "storage").as_uri()
+
+    def object_store(self) -> ObjectStore:
+        """Open the object store named by the storage URL, reaching S3 with the s3_* settings."""
+        secret = self.s3_secret_access_key
+        s3 = S3Settings(
+            endpoint_url=self.s3_endpoint_url,
+            access_key_id=self.s3_access_key_id,
+            secret_access_key=secret.get_secret_value() if secret else None,
+            region=self.s3_region,
+            create_bucket=self.s3_create_bucket,
+        )
+        return open_store(self.resolved_storage_url, s3=s3)
 
     @classmethod
     def settings_customise_sources(

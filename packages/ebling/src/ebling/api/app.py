@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from ebling import __version__
 from ebling.api.metrics import Metrics, MetricsMiddleware
 from ebling.api.problems import install_problem_handlers
-from ebling.api.routes import api_keys, health, lineage, monitoring
+from ebling.api.routes import api_keys, artifacts, health, lineage, monitoring, reports
 from ebling.auth.authenticators import ApiKeyAuthenticator, Authenticator
 from ebling.db.engine import create_database_engine, session_factory
 from ebling.settings import Settings
@@ -33,8 +33,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.resolved_database_url, pool_size=settings.database_pool_size
     )
 
+    store = settings.object_store()
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Fails early on a store that cannot be reached, and creates the bucket or folder
+        # where the settings allow it.
+        store.check()
         yield
         engine.dispose()
 
@@ -52,11 +57,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
+    app.state.store = store
     app.state.metrics = metrics
     app.state.authenticators = authenticators
 
     install_problem_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    for module in (health, lineage, monitoring, api_keys):
+    for module in (health, lineage, monitoring, reports, artifacts, api_keys):
         app.include_router(module.router)
     return app

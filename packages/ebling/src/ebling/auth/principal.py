@@ -22,19 +22,29 @@ class Permission(StrEnum):
     """What an endpoint requires. Roles are granted sets of these."""
 
     READ_MONITORING = "monitoring:read"
+    READ_REPORTS = "reports:read"
+    READ_ARTIFACTS = "artifacts:read"
     WRITE_LINEAGE = "lineage:write"
+    WRITE_REPORTS = "reports:write"
+    WRITE_ARTIFACTS = "artifacts:write"
+    MANAGE_REPORTS = "reports:manage"
+    DELETE_ARTIFACTS = "artifacts:delete"
     MANAGE_API_KEYS = "api_keys:manage"
 
 
-_READ = {Permission.READ_MONITORING}
+_READ = {Permission.READ_MONITORING, Permission.READ_REPORTS, Permission.READ_ARTIFACTS}
+_WRITE = {Permission.WRITE_LINEAGE, Permission.WRITE_REPORTS, Permission.WRITE_ARTIFACTS}
+_MANAGE = {Permission.MANAGE_REPORTS, Permission.DELETE_ARTIFACTS}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.VIEWER: frozenset(_READ),
-    Role.OPERATOR: frozenset(_READ),
+    Role.OPERATOR: frozenset(
+        _READ | _MANAGE | {Permission.WRITE_REPORTS, Permission.WRITE_ARTIFACTS}
+    ),
     Role.BILLING: frozenset(),
     # Machines write what they observe and read nothing back, so a leaked ingest key
     # discloses nothing.
-    Role.INGEST: frozenset({Permission.WRITE_LINEAGE}),
+    Role.INGEST: frozenset(_WRITE),
     Role.ADMIN: frozenset(Permission),
 }
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -28,9 +29,13 @@ from ebling.db.types import UTCDateTime
 
 __all__ = [
     "ApiKey",
+    "Artifact",
     "Base",
+    "Blob",
     "LineageEvent",
     "Namespace",
+    "Report",
+    "ReportBatch",
     "Run",
     "TaskRun",
     "Workflow",
@@ -187,3 +192,95 @@ class ApiKey(Base):
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
+
+
+class Report(Base):
+    """A named table that workflows append batches to, such as a monitoring system's daily CSV.
+
+    Rows live in one Parquet file per batch in the object store; this row is the catalogue
+    entry: the current schema, how to treat a batch that does not match it, and totals.
+    """
+
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    columns: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    schema_policy: Mapped[str] = mapped_column(String(16))
+    row_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    batch_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    last_batch_at: Mapped[datetime | None]
+
+
+class ReportBatch(Base):
+    """One ingestion into a report: which file, from which run and source, with what effect.
+
+    A batch is ``pending`` while its file is converted and stored, ``ready`` once its rows are
+    part of the report. The same content is ready at most once per report.
+    """
+
+    __tablename__ = "report_batches"
+    __table_args__ = (
+        Index(
+            "uq_report_batches_ready_content",
+            "report_id",
+            "content_hash",
+            unique=True,
+            sqlite_where=text("status = 'ready'"),
+            postgresql_where=text("status = 'ready'"),
+        ),
+        Index("ix_report_batches_report_id", "report_id", "id"),
+        Index("ix_report_batches_run_id", "run_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    format: Mapped[str] = mapped_column(String(16))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    row_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    object_key: Mapped[str | None] = mapped_column(String(500))
+    columns: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    schema_change: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    encoding: Mapped[str | None] = mapped_column(String(40))
+    delimiter: Mapped[str | None] = mapped_column(String(4))
+    run_id: Mapped[uuid.UUID | None]
+    source_message_id: Mapped[str | None] = mapped_column(String(1000))
+    source_file_name: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class Blob(Base):
+    """Stored bytes, addressed by their SHA-256, shared by every artifact with that content."""
+
+    __tablename__ = "blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    object_key: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+
+
+class Artifact(Base):
+    """A file a workflow stored: its name, type, labels and the run that made it."""
+
+    __tablename__ = "artifacts"
+    __table_args__ = (
+        Index("ix_artifacts_run_id", "run_id"),
+        Index("ix_artifacts_sha256", "sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(500))
+    content_type: Mapped[str] = mapped_column(String(200))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
+    labels: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    run_id: Mapped[uuid.UUID | None]
+    created_at: Mapped[datetime]
+    created_by: Mapped[str | None] = mapped_column(String(200))

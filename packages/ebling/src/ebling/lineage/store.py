@@ -24,10 +24,10 @@ from typing import Any
 
 import orjson
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, case
 
+from ebling.db.dialect import insert_for
 from ebling.db.models import LineageEvent, Namespace, Run, TaskRun, Workflow
 from ebling.db.types import greatest, least
 from ebling.lineage.events import ParsedEvent
@@ -74,12 +74,6 @@ def store_events(session: Session, events: Sequence[ParsedEvent]) -> IngestResul
     return IngestResult(received=len(events), stored=len(new_events))
 
 
-def _insert(session: Session, table: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(table)
-
-
 def _insert_raw_events(
     session: Session, by_hash: dict[bytes, ParsedEvent], now: datetime
 ) -> set[bytes]:
@@ -96,7 +90,7 @@ def _insert_raw_events(
         for digest, parsed in sorted(by_hash.items())
     ]
     statement = (
-        _insert(session, LineageEvent)
+        insert_for(session, LineageEvent)
         .on_conflict_do_nothing(index_elements=["event_hash"])
         .returning(LineageEvent.event_hash)
     )
@@ -104,7 +98,7 @@ def _insert_raw_events(
 
 
 def _namespace_ids(session: Session, names: set[str], now: datetime) -> dict[str, int]:
-    statement = _insert(session, Namespace).on_conflict_do_nothing(index_elements=["name"])
+    statement = insert_for(session, Namespace).on_conflict_do_nothing(index_elements=["name"])
     session.execute(statement, [{"name": name, "created_at": now} for name in sorted(names)])
     found = session.execute(select(Namespace.name, Namespace.id).where(Namespace.name.in_(names)))
     return dict(found.all())
@@ -115,7 +109,7 @@ def _upsert_workflows(session: Session, patches: Any, now: datetime) -> dict[tup
     namespace_ids = _namespace_ids(session, {p.identity.namespace for p in patches}, now)
     rows = [_workflow_row(patch, namespace_ids, now) for patch in patches]
 
-    statement = _insert(session, Workflow)
+    statement = insert_for(session, Workflow)
     table = Workflow.__table__
     newer = statement.excluded.facets_seq > table.c.facets_seq
     statement = statement.on_conflict_do_update(
@@ -163,7 +157,7 @@ def _upsert_runs(
     if not rows:
         return
     table = model.__table__
-    statement = _insert(session, table)
+    statement = insert_for(session, table)
     new = statement.excluded
     newer_state: ColumnElement[bool] = new.state_seq > table.c.state_seq
 

@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ebling.api.problems import ProblemError
+from ebling.storage import StorageUnavailable
 
 router = APIRouter(tags=["health"])
 
@@ -18,9 +19,9 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="The database is reachable")
+@router.get("/readyz", summary="The database and the object store are reachable")
 def readyz(request: Request) -> dict[str, str]:
-    """Answers 503 while the database cannot be queried."""
+    """Answers 503 while the database cannot be queried or the object store does not answer."""
     try:
         with request.app.state.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
@@ -29,6 +30,12 @@ def readyz(request: Request) -> dict[str, str]:
             f"The database is not reachable: {type(error).__name__}.",
             status=503,
             slug="not-ready",
+        ) from error
+    try:
+        request.app.state.store.check()
+    except StorageUnavailable as error:
+        raise ProblemError(
+            f"The object store is not reachable: {error}", status=503, slug="not-ready"
         ) from error
     return {"status": "ready"}
 
