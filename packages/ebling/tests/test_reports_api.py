@@ -257,3 +257,20 @@ def test_roles_and_bad_queries(
     assert client.get("/api/v1/reports/missing/rows", headers=viewer_headers).status_code == 404
     assert send(client, ingest_headers, "bad name!", CPU_CSV).status_code in (404, 422)
     assert send(client, ingest_headers, "cpu", CPU_CSV, "image/png").status_code == 415
+
+
+def test_empty_batches_and_empty_columns_keep_the_schema(
+    client: TestClient, ingest_headers: dict[str, str], viewer_headers: dict[str, str]
+) -> None:
+    send(client, ingest_headers, "disk", b"host,used\nweb-1,10\n")
+    empty = send(client, ingest_headers, "disk", b"[]", "application/json")
+    assert empty.status_code == 201, empty.text
+    assert empty.json()["batch"]["row_count"] == 0
+    blank = send(client, ingest_headers, "disk", b"host,used\nweb-2,\n")
+    assert blank.status_code == 201, blank.text
+    report = client.get("/api/v1/reports/disk", headers=viewer_headers).json()
+    assert report["columns"] == [
+        {"name": "host", "type": "string"},
+        {"name": "used", "type": "int64"},
+    ]
+    assert report["row_count"] == 2

@@ -175,3 +175,16 @@ def test_parquet_types_map_to_report_types(tmp_path: Path) -> None:
     assert json.loads(first["items"]) == [1, 2]
     assert first["big"] == str(2**64 - 1)
     assert first["_row_id"] == 0
+
+
+def test_json_keys_and_types_first_seen_late_are_typed_on_every_row(tmp_path: Path) -> None:
+    # DuckDB samples the first rows for types; this key and this string come after them.
+    lines = [json.dumps({"id": i, "code": i}) for i in range(30_000)]
+    lines.append(json.dumps({"id": 30_000, "code": "A-1", "late": True}))
+
+    conversion, batch = convert_bytes(tmp_path, "\n".join(lines).encode(), fmt=TableFormat.JSON)
+
+    assert types_of(conversion) == {"id": "int64", "code": "string", "late": "boolean"}
+    last = rows_of(batch)[-1]
+    assert (last["code"], last["late"]) == ("A-1", True)
+    assert rows_of(batch)[0]["code"] == "0"

@@ -150,12 +150,10 @@ def ingest_batch(
         session.commit()
         return BatchOutcome(batch=earlier, report=report, duplicate=True, change=None)
 
-    # Under 'reject' the report's columns are the contract, so the file is read as those
-    # types and a value that does not fit is an error naming its line; under 'evolve' the
-    # batch's own types are inferred and reconciled after.
-    hint = None
-    if report.columns and report.schema_policy == SchemaPolicy.REJECT.value:
-        hint = TableSchema.from_json(report.columns)
+    # The report's columns guide the reading: a column that fits is read as the report's
+    # type (an all-empty column stays numeric rather than becoming text), and one that does
+    # not keeps its own type for reconcile to judge under the report's policy.
+    hint = TableSchema.from_json(report.columns) if report.columns else None
 
     batch = ReportBatch(
         report_id=report.id,
@@ -211,7 +209,11 @@ def _convert_and_commit(
     if report is None:
         raise ReportNotFound(report_name)
     current = TableSchema.from_json(report.columns) if report.columns else None
-    change = reconcile(current, conversion.schema, SchemaPolicy(report.schema_policy))
+    if current is not None and conversion.row_count == 0:
+        # An empty batch (say, a JSON []) says nothing about columns; it changes none.
+        change = SchemaChange(schema=current)
+    else:
+        change = reconcile(current, conversion.schema, SchemaPolicy(report.schema_policy))
 
     now = datetime.now(UTC)
     batch.status = "ready"

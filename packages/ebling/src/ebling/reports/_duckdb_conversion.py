@@ -8,6 +8,7 @@ as their JSON text in a string column.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -17,6 +18,7 @@ import pyarrow as pa
 
 from ebling.reports import _duckdb
 from ebling.reports._batch_file import BatchFileWriter
+from ebling.reports._csv_layout import size_label
 from ebling.reports._text_encoding import looks_binary
 from ebling.reports._types import arrow_type, quote_identifier, sql_type
 from ebling.reports.errors import InvalidTable
@@ -68,38 +70,37 @@ def convert_with_duckdb(
     """
     if fmt == "parquet":
         _check_parquet_magic(source)
-        source_sql = _Source("read_parquet(?)", [str(source)])
-        return _convert(source, target, source_sql, schema_hint, row_id_start, max_columns, fmt)
+        parquet = _Source("read_parquet(?)", [str(source)])
+        return _converted(source, target, parquet, schema_hint, row_id_start, max_columns, fmt)
 
     if _is_empty_json_array(source):
         schema = schema_hint or TableSchema(())
         with BatchFileWriter(target, schema, row_id_start=row_id_start):
             pass
         return DuckDBResult(schema=schema, row_count=0)
+    sampled = _json_source(source, max_object_bytes, sample_all=False)
     try:
-        return _convert(
-            source,
-            target,
-            _json_source(source, max_object_bytes, sample_all=False),
-            schema_hint,
-            row_id_start,
-            max_columns,
-            fmt,
-        )
-    except InvalidTable as error:
-        if not isinstance(error.__cause__, duckdb.Error) or _is_about_the_text(error):
-            raise
+        return _convert(source, target, sampled, schema_hint, row_id_start, max_columns)
+    except _Unreadable as failure:
+        problem = _invalid(failure.error, source, fmt, max_object_bytes=max_object_bytes)
+        if _is_about_the_text(problem):
+            raise problem from failure.error
     # DuckDB types JSON from a sample of the first rows; a key or a type first seen later
     # fails the read. Typing on every row takes a full extra pass, so it is the fallback.
-    return _convert(
-        source,
-        target,
-        _json_source(source, max_object_bytes, sample_all=True),
-        schema_hint,
-        row_id_start,
-        max_columns,
-        fmt,
-    )
+    everything = _json_source(source, max_object_bytes, sample_all=True)
+    try:
+        return _convert(source, target, everything, schema_hint, row_id_start, max_columns)
+    except _Unreadable as failure:
+        raise _invalid(
+            failure.error, source, fmt, max_object_bytes=max_object_bytes
+        ) from failure.error
+
+
+class _Unreadable(Exception):
+    """DuckDB could not read the file; ``error`` says why."""
+
+    def __init__(self, error: Exception):
+        self.error = error
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,7 @@ def _is_about_the_text(error: InvalidTable) -> bool:
     )
 
 
-def _convert(
+def _converted(
     source: Path,
     target: Path,
     table: _Source,
@@ -153,9 +154,29 @@ def _convert(
     max_columns: int,
     fmt: str,
 ) -> DuckDBResult:
+    try:
+        return _convert(source, target, table, schema_hint, row_id_start, max_columns)
+    except _Unreadable as failure:
+        raise _invalid(failure.error, source, fmt) from failure.error
+
+
+def _convert(
+    source: Path,
+    target: Path,
+    table: _Source,
+    schema_hint: TableSchema | None,
+    row_id_start: int,
+    max_columns: int,
+) -> DuckDBResult:
+    """Convert the file as ``table`` reads it.
+
+    Raises:
+        _Unreadable: DuckDB could not read it.
+        InvalidTable: its columns cannot be a report's.
+    """
     hints = {column.name: column.type for column in schema_hint.columns} if schema_hint else {}
     try:
-        with _duckdb.cursor() as connection:
+        with _duckdb.cursor(converting=True) as connection:
             described = connection.sql(
                 f"DESCRIBE {_select('*', table.sql)}", params=table.params
             ).fetchall()
@@ -168,16 +189,28 @@ def _convert(
                 _BATCH_ROWS
             )
             with BatchFileWriter(target, schema, row_id_start=row_id_start) as writer:
-                for batch in reader:
+                for batch in _batches(reader):
                     writer.write(
                         [
                             batch.column(index).cast(arrow_type(column.type))
                             for index, column in enumerate(schema.columns)
                         ]
                     )
-    except (duckdb.Error, pa.ArrowException) as error:
-        raise _invalid(error, source, fmt) from error
+    except duckdb.Error as error:
+        raise _Unreadable(error) from error
     return DuckDBResult(schema=schema, row_count=writer.row_count)
+
+
+def _batches(reader: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            return
+        except (OSError, pa.ArrowException) as error:
+            # DuckDB's errors while streaming reach Arrow's reader as its I/O errors.
+            raise _Unreadable(error) from error
+        yield batch
 
 
 def _select(select: str, table_sql: str) -> str:
@@ -216,7 +249,7 @@ def _plan(described: list[tuple[object, ...]], *, max_columns: int) -> list[_Pla
     names = [clean_column_name(name) for name in raw_names]
     problems = column_name_problems(names)
     if problems:
-        raise InvalidTable("the file's keys cannot name columns: " + "; ".join(problems))
+        raise InvalidTable("the file's columns cannot be a report's: " + "; ".join(problems))
     return [
         _Planned(name, *_column_plan(quote_identifier(raw), str(row[1])))
         for raw, name, row in zip(raw_names, names, described, strict=True)
@@ -288,7 +321,9 @@ def _apply_hints(
     return result
 
 
-def _invalid(error: Exception, source: Path, fmt: str) -> InvalidTable:
+def _invalid(
+    error: Exception, source: Path, fmt: str, *, max_object_bytes: int | None = None
+) -> InvalidTable:
     # DuckDB's messages name the server's path to the file and quote the SQL; neither is
     # the sender's business.
     message = str(error).split("\n")[0].replace(str(source), "the file").strip()
@@ -296,7 +331,8 @@ def _invalid(error: Exception, source: Path, fmt: str) -> InvalidTable:
     if "expected records" in message:
         return InvalidTable("every JSON value must be an object mapping column names to values")
     if "maximum_object_size" in message:
-        return InvalidTable("a JSON object is larger than the largest allowed")
+        limit = size_label(max_object_bytes) if max_object_bytes else "the limit"
+        return InvalidTable(f"a JSON object is larger than {limit}")
     line = re.search(r"in line (\d+)", message)
     record = re.search(r"in record/value (\d+)", message)
     if "Malformed JSON" in message:

@@ -73,7 +73,8 @@ def _parse(values: pa.Array, column_type: ColumnType) -> pa.Array:
     parsed = pc.cast(values, arrow_type(column_type))
     if column_type == ColumnType.INT64:
         # A value that does not print back as itself had leading zeros (or was "-0").
-        if not pc.all(pc.equal(pc.cast(parsed, pa.string()), values)).as_py():
+        # min_count=0: a block of nulls alone has nothing wrong with it.
+        if not pc.all(pc.equal(pc.cast(parsed, pa.string()), values), min_count=0).as_py():
             raise pa.ArrowInvalid("an integer with leading zeros")
     elif column_type == ColumnType.FLOAT64:
         _reject_number_codes(values)
@@ -111,6 +112,14 @@ def _parse_timestamps(values: pa.Array) -> pa.Array:
     return pc.if_else(zoned, with_zone, pc.cast(naive, _TIMESTAMP_UTC))
 
 
+def _blank(values: pa.Array) -> bool:
+    """Whether every value is null or white space."""
+    if values.null_count == len(values):
+        return True
+    blank = pc.equal(pc.utf8_trim_whitespace(values), "")
+    return bool(pc.all(pc.or_kleene(blank, pc.is_null(values)), min_count=0).as_py())
+
+
 def _parsed(values: pa.Array, column_type: ColumnType) -> pa.Array | None:
     try:
         return parse_text(values, column_type)
@@ -146,7 +155,8 @@ class ColumnTyper:
         Returns:
             The block parsed as the column's type after widening.
         """
-        if self._type is None and values.null_count == len(values):
+        if self._type is None and _blank(values):
+            # Nothing to type the column by yet: blank text decides nothing.
             return parse_text(values, self.column_type)
         guesses: tuple[ColumnType, ...]
         if self._type is None:

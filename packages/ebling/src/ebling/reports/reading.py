@@ -87,14 +87,21 @@ def convert_to_parquet(
     null; numbers with leading zeros stay strings. A header with no rows is a batch of no
     rows.
 
+    JSON keeps JSON's own types (and DuckDB's reading of ISO date and time strings);
+    nested objects and arrays are stored as their JSON text, in a string column. Parquet
+    types map to the nearest report type: integers to int64 (unsigned 64-bit ones, which
+    may not fit, to string), decimals to float64, any timestamp to UTC.
+
     Args:
         source: the uploaded file.
         fmt: its format.
         target: where to write the batch file; on failure nothing is left there.
-        schema_hint: the report's current (or declared) schema, if it has one: a column it
-            names is read as its type when all the column's values allow, so a batch of
-            whole numbers for a float64 column stays float64, and an all-empty column
-            takes the report's type rather than string.
+        schema_hint: the report's current (or declared) schema, if it has one, whatever its
+            policy: a column it names is read as its type when all the column's values
+            allow, so whole numbers in a float64 column stay float64, codes like "007" in
+            a string column keep their zeros, and an all-empty column takes the report's
+            type rather than string. A column whose values do not fit keeps its own type,
+            for ``reconcile`` to judge; the hint never makes conversion fail.
         row_id_start: the ``_row_id`` of the batch's first row.
         encoding: the CSV file's encoding, if the sender knows it (a byte order mark wins).
         delimiter: the CSV file's delimiter, if the sender knows it.
