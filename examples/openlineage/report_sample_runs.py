@@ -1,8 +1,9 @@
 """Report a week of sample workflow runs to Ebling, as an orchestrator would.
 
-Three workflows run daily at fixed hours; one of them fails now and then. Run ids and times
-are derived from the workflow and the day, so sending the same week again stores nothing
-new: Ebling recognises every event as a duplicate.
+Three workflows run daily at fixed hours; one of them fails now and then. Each run of the
+monitoring workflow also saves the day's CSV report, linked to its run. Run ids, times and
+files are derived from the workflow and the day, so sending the same week again stores
+nothing new: Ebling recognises every event and every file as a duplicate.
 
     python report_sample_runs.py --url http://127.0.0.1:8080 --api-key ebl_...
 """
@@ -140,6 +141,42 @@ def sample_events(now: datetime, days: int = 7) -> list[dict[str, Any]]:
     return events
 
 
+def monitoring_csv(day: datetime) -> bytes:
+    """The CSV a monitoring system would mail for ``day``: one row per host and hour."""
+    lines = ["host;checked_at;cpu_percent;memory_percent;status"]
+    for hour in range(24):
+        for index, host in enumerate(("web-1", "web-2", "db-1", "cache-1")):
+            moment = day.replace(hour=hour)
+            cpu = (hour * 7 + index * 13 + day.day * 3) % 100
+            memory = 40 + (hour * 3 + index * 11) % 55
+            status = "alert" if cpu > 90 else "ok"
+            lines.append(f"{host};{moment.isoformat()};{cpu}.{index};{memory};{status}")
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def send_reports(client: httpx.Client, events: list[dict[str, Any]]) -> tuple[int, int]:
+    """Save the CSV of every monitoring run among ``events``; (stored, already known)."""
+    stored = known = 0
+    monitoring = WORKFLOWS[0]["name"]
+    for event in events:
+        if event["job"]["name"] != monitoring or event["eventType"] != "COMPLETE":
+            continue
+        day = datetime.fromisoformat(event["eventTime"]).replace(hour=0, minute=0, second=0)
+        name = f"cpu_{day.date()}.csv"
+        response = client.post(
+            "/api/v1/reports/monitoring_cpu/batches",
+            params={"run_id": event["run"]["runId"], "source_file_name": name},
+            content=monitoring_csv(day),
+            headers={"Content-Type": "text/csv"},
+        )
+        response.raise_for_status()
+        if response.json()["duplicate"]:
+            known += 1
+        else:
+            stored += 1
+    return stored, known
+
+
 def main() -> int:
     """Send the sample week and print what Ebling stored."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -148,20 +185,18 @@ def main() -> int:
     args = parser.parse_args()
 
     events = sample_events(datetime.now(UTC))
-    response = httpx.post(
-        f"{args.url}/api/v1/lineage",
-        json=events,
-        headers={"Authorization": f"Bearer {args.api_key}"},
-        timeout=30,
-    )
-    if response.is_error:
-        print(
-            f"Ebling refused the events ({response.status_code}): {response.text}", file=sys.stderr
-        )
-        return 1
-    summary = response.json()
-    stored, known = summary["stored"], summary["duplicates"]
-    print(f"Sample runs sent: {stored} events stored, {known} already known.")
+    headers = {"Authorization": f"Bearer {args.api_key}"}
+    with httpx.Client(base_url=args.url, headers=headers, timeout=30) as client:
+        response = client.post("/api/v1/lineage", json=events)
+        if response.is_error:
+            status = response.status_code
+            print(f"Ebling refused the events ({status}): {response.text}", file=sys.stderr)
+            return 1
+        summary = response.json()
+        stored, known = summary["stored"], summary["duplicates"]
+        print(f"Sample runs sent: {stored} events stored, {known} already known.")
+        files, known_files = send_reports(client, events)
+        print(f"Sample reports sent: {files} CSV files stored, {known_files} already known.")
     return 0
 
 
