@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Float, String
+from sqlalchemy import DateTime, Float
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import NullType, TypeDecorator
 
 __all__ = [
     "UTCDateTime",
+    "bucket_start",
     "greatest",
     "json_array_contains",
     "least",
@@ -100,38 +101,45 @@ def _sqlite_seconds_between(element: seconds_between, compiler: SQLCompiler, **k
     return f"round((julianday({end}) - julianday({start})) * 86400.0, 3)"
 
 
-class _bucket(FunctionElement[str]):
-    """The start of the period a timestamp falls in, as ISO text in UTC.
+class _bucket(FunctionElement[Any]):
+    """The start of the period a timestamp falls in, in UTC.
 
-    Text rather than a timestamp so both databases return the same thing. One class per
+    PostgreSQL answers with a timestamp (truncated, so grouping compares numbers rather than
+    formatted text), SQLite with ISO text; :func:`bucket_start` reads either. One class per
     period, since SQLAlchemy caches compiled SQL per class and arguments, not per attribute.
     """
 
     inherit_cache = True
-    type = String()
-    pg_pattern = ""
+    type = NullType()
+    pg_unit = ""
     sqlite_pattern = ""
 
 
 class _hour_bucket(_bucket):
     inherit_cache = True
     name = "hour_bucket"
-    pg_pattern = 'YYYY-MM-DD"T"HH24:00:00'
+    pg_unit = "hour"
     sqlite_pattern = "%Y-%m-%dT%H:00:00"
 
 
 class _day_bucket(_bucket):
     inherit_cache = True
     name = "day_bucket"
-    pg_pattern = 'YYYY-MM-DD"T"00:00:00'
+    pg_unit = "day"
     sqlite_pattern = "%Y-%m-%dT00:00:00"
 
 
 _BUCKETS: dict[str, type[_bucket]] = {"hour": _hour_bucket, "day": _day_bucket}
 
 
+def bucket_start(value: datetime | str) -> datetime:
+    """The aware UTC start of a bucket, from what either database returned for it."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=UTC)
+
+
 def time_bucket(unit: str, column: ColumnElement[Any] | InstrumentedAttribute[Any]) -> _bucket:
-    """The hour or day (``unit``) a timestamp column falls in, as ISO text in UTC."""
+    """The hour or day (``unit``) a timestamp column falls in; read it with bucket_start."""
     if unit not in _BUCKETS:
         raise ValueError(f"unit must be one of {sorted(_BUCKETS)}, not {unit!r}")
     return _BUCKETS[unit](column)
@@ -140,7 +148,7 @@ def time_bucket(unit: str, column: ColumnElement[Any] | InstrumentedAttribute[An
 @compiles(_bucket, "postgresql")
 def _pg_bucket(element: _bucket, compiler: SQLCompiler, **kw: Any) -> str:
     column = compiler.process(element.clauses, **kw)
-    return f"to_char({column} at time zone 'UTC', '{element.pg_pattern}')"
+    return f"date_trunc('{element.pg_unit}', {column} at time zone 'UTC')"
 
 
 @compiles(_bucket, "sqlite")

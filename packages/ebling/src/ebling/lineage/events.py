@@ -167,7 +167,7 @@ class InvalidEvents(ValueError):
         self.errors = errors
         self.problem = problem
         count = len(errors)
-        self.summary = summary or f"{count} problem{'s' if count != 1 else ''} in the events sent"
+        self.summary = summary or f"{count} problem{'s' if count != 1 else ''} in the events sent."
         super().__init__(self.summary)
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, case
 
+from ebling.db.bulk import bulk_insert
 from ebling.db.dialect import insert_for
 from ebling.db.models import LineageEvent, Namespace, Run, TaskRun, Workflow
 from ebling.db.types import greatest, least
@@ -89,12 +90,11 @@ def _insert_raw_events(
         }
         for digest, parsed in sorted(by_hash.items())
     ]
-    statement = (
-        insert_for(session, LineageEvent)
-        .on_conflict_do_nothing(index_elements=["event_hash"])
-        .returning(LineageEvent.event_hash)
+    bulk = bulk_insert(session, LineageEvent.__table__, rows, order_by=("event_hash",))  # type: ignore[arg-type]
+    statement = bulk.statement.on_conflict_do_nothing(index_elements=["event_hash"]).returning(
+        LineageEvent.__table__.c.event_hash
     )
-    return set(session.scalars(statement, rows))
+    return {bytes(digest) for digest in bulk.execute(session, statement).scalars()}
 
 
 def _namespace_ids(session: Session, names: set[str], now: datetime) -> dict[str, int]:
@@ -109,8 +109,11 @@ def _upsert_workflows(session: Session, patches: Any, now: datetime) -> dict[tup
     namespace_ids = _namespace_ids(session, {p.identity.namespace for p in patches}, now)
     rows = [_workflow_row(patch, namespace_ids, now) for patch in patches]
 
-    statement = insert_for(session, Workflow)
+    # The table, not the mapped class: the ORM would split the rows into one statement per
+    # pattern of empty values; Core sends them all at once.
     table = Workflow.__table__
+    bulk = bulk_insert(session, table, rows, order_by=("namespace_id", "name"))  # type: ignore[arg-type]
+    statement = bulk.statement
     newer = statement.excluded.facets_seq > table.c.facets_seq
     statement = statement.on_conflict_do_update(
         index_elements=["namespace_id", "name"],
@@ -124,10 +127,8 @@ def _upsert_workflows(session: Session, patches: Any, now: datetime) -> dict[tup
         },
     ).returning(Workflow.id, Workflow.namespace_id, Workflow.name)
     names = {namespace_id: name for name, namespace_id in namespace_ids.items()}
-    return {
-        (names[namespace_id], name): workflow_id
-        for workflow_id, namespace_id, name in session.execute(statement, rows)
-    }
+    found: list[Any] = list(bulk.execute(session, statement))
+    return {(names[row.namespace_id], row.name): row.id for row in found}
 
 
 def _workflow_row(
@@ -157,7 +158,8 @@ def _upsert_runs(
     if not rows:
         return
     table = model.__table__
-    statement = insert_for(session, table)
+    bulk = bulk_insert(session, table, rows, order_by=("id",))  # type: ignore[arg-type]
+    statement = bulk.statement
     new = statement.excluded
     newer_state: ColumnElement[bool] = new.state_seq > table.c.state_seq
 
@@ -186,7 +188,7 @@ def _upsert_runs(
             "updated_at": new.updated_at,
         },
     )
-    session.execute(statement, rows)
+    bulk.execute(session, statement)
 
 
 def _run_row(

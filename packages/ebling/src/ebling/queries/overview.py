@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from ebling.api.schemas import FailingWorkflow, Overview, StateCount, WorkflowRef
 from ebling.db.models import Namespace, Run, Workflow
-from ebling.db.types import time_bucket
+from ebling.db.types import bucket_start, time_bucket
 from ebling.lineage.projection import TERMINAL_STATES, RunState
 
 __all__ = ["BUCKET_WIDTH", "overview"]
@@ -32,7 +32,7 @@ def overview(
         .group_by(bucket_column, Run.state)
     )
     for bucket_text, state, count in rows:
-        start = datetime.fromisoformat(bucket_text).replace(tzinfo=UTC)
+        start = bucket_start(bucket_text)
         counts[start][RunState(state)] = count
         by_state[RunState(state)] += count
 
