@@ -5,9 +5,9 @@ through the Arcadia plugin without a line of reporting code, and ``save_reports`
 saved file to the run and the message it came with.
 
 Where the mail is read from is the one thing to set: ``MONITORING_MAILDIR`` for a Maildir
-folder (as the README's run command does), or an ``imap`` connection named
-``monitoring_imap`` (host, port, login, password; extra ``{"security": "starttls"}`` if not
-TLS) for a real mailbox.
+folder, or an ``imap`` connection named ``monitoring_imap`` (host, port, login, password;
+extra ``{"security": "starttls"}`` if not TLS) for a real mailbox, with ``MONITORING_FOLDER``
+naming its folder if not the inbox.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ email_filter = EmailFilter(
     subject=r"Daily monitoring report",
     has_attachments=True,
     attachment_name="*.csv",
+    folder=os.environ.get("MONITORING_FOLDER", "INBOX"),
 )
 
 

@@ -30,10 +30,11 @@ def free_port() -> int:
 
 @dataclass
 class Ebling:
-    """An ``ebling serve`` in a subprocess, on SQLite in its own home."""
+    """An ``ebling serve`` in a subprocess, in its own home (SQLite unless a URL is given)."""
 
     home: Path
     port: int
+    database_url: str | None = None
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -46,6 +47,8 @@ class Ebling:
 
     def start(self) -> None:
         env = {**os.environ, "EBLING_HOME": str(self.home)}
+        if self.database_url:
+            env["EBLING_DATABASE_URL"] = self.database_url
         log = (self.home / "server.log").open("ab") if self.home.exists() else None
         self.home.mkdir(parents=True, exist_ok=True)
         log = log or (self.home / "server.log").open("ab")
@@ -78,10 +81,8 @@ class Ebling:
         return response.json()
 
 
-def monitoring_mail(
-    maildir: Path, day: int, *, sender: str = "alerts@monitoring.example.org"
-) -> None:
-    """Deliver one day's report mail, with a CSV attachment and a logo, into ``maildir``."""
+def report_message(day: int, *, sender: str = "alerts@monitoring.example.org") -> bytes:
+    """One day's report mail, with a CSV attachment and a logo."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = "etl@example.org"
@@ -95,12 +96,20 @@ def monitoring_mail(
     message.add_attachment(
         b"\x89PNG\r\n\x1a\n", maintype="image", subtype="png", filename="logo.png"
     )
+    return bytes(message)
+
+
+def monitoring_mail(
+    maildir: Path, day: int, *, sender: str = "alerts@monitoring.example.org"
+) -> None:
+    """Deliver one day's report mail into the Maildir folder ``maildir``."""
     for folder in ("new", "cur", "tmp"):
         (maildir / folder).mkdir(parents=True, exist_ok=True)
-    (maildir / "new" / f"{time.time_ns()}.{day}.test").write_bytes(bytes(message))
+    message = report_message(day, sender=sender)
+    (maildir / "new" / f"{time.time_ns()}.{day}.test").write_bytes(message)
 
 
-def airflow_env(home: Path, ebling: Ebling, maildir: Path) -> dict[str, str]:
+def airflow_env(home: Path, ebling: Ebling, maildir: Path | None) -> dict[str, str]:
     """The environment of an Airflow whose ``ebling_default`` connection names ``ebling``."""
     connection = {
         "conn_type": "ebling",
@@ -117,7 +126,7 @@ def airflow_env(home: Path, ebling: Ebling, maildir: Path) -> dict[str, str]:
         "AIRFLOW__OPENLINEAGE__NAMESPACE": NAMESPACE,
         "AIRFLOW_CONN_EBLING_DEFAULT": json.dumps(connection),
         "ARCADIA_STATE_DIR": str(home / "arcadia-state"),
-        "MONITORING_MAILDIR": str(maildir),
+        **({"MONITORING_MAILDIR": str(maildir)} if maildir else {}),
     }
 
 

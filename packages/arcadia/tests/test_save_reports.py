@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
 from arcadia import EblingClient
+from arcadia.client.errors import EblingUnavailable
 from arcadia.client.models import Artifact, ReportBatch
 from arcadia.email import Attachment
-from arcadia.reports import RUN_ID_VARIABLE, report_name_for, save_reports
+from arcadia.outbox import Outbox
+from arcadia.reports import (
+    OUTBOX_VARIABLE,
+    RUN_ID_VARIABLE,
+    SENDERS,
+    report_name_for,
+    save_reports,
+)
+from arcadia_server import FAST_RETRIES, EblingServer
 
 CSV = b"host;cpu\nweb-1;12.5\nweb-2;97\n"
 
@@ -61,3 +71,35 @@ def test_other_attachments_become_artifacts(client: EblingClient) -> None:
     assert saved.content_type == "image/png"
     assert str(saved.run_id) == run_id
     assert saved.labels == {"source": "email", "message_id": "<m2@monitoring>"}
+
+
+def test_report_waits_in_the_outbox_while_ebling_is_down(
+    own_ebling: EblingServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    own_ebling.start()
+    key = own_ebling.admin_key
+    own_ebling.stop()
+    name = f"disk{uuid.uuid4().hex[:8]}.csv"
+    attachment = Attachment(name, "text/csv", CSV, "<m3@monitoring>")
+    run_id = str(uuid.uuid4())
+
+    with EblingClient(own_ebling.url, api_key=key, retries=FAST_RETRIES) as down:
+        # Without an outbox the caller learns that nothing was saved.
+        monkeypatch.delenv(OUTBOX_VARIABLE, raising=False)
+        with pytest.raises(EblingUnavailable):
+            save_reports(attachment, client=down, run_id=run_id)
+
+        monkeypatch.setenv(OUTBOX_VARIABLE, str(tmp_path / "outbox.sqlite"))
+        assert save_reports(attachment, client=down, run_id=run_id) is None
+
+    outbox = Outbox(tmp_path / "outbox.sqlite", senders=SENDERS)
+    assert outbox.pending_count() == 1
+
+    own_ebling.start()
+    with EblingClient(own_ebling.url, api_key=key, retries=FAST_RETRIES) as up:
+        report = outbox.deliver(up)
+        assert (report.delivered, report.pending, report.error) == (1, 0, None)
+        rows = list(up.report_rows(report_name_for(name), sort=["host"]))
+        batches = list(up.report_batches(report_name_for(name)))
+    assert [row["host"] for row in rows] == ["web-1", "web-2"]
+    assert [(str(b.run_id), b.source_message_id) for b in batches] == [(run_id, "<m3@monitoring>")]

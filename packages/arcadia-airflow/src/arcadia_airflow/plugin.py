@@ -7,8 +7,9 @@ Installed with the package (entry point ``airflow.plugins``), it does two things
   :class:`~arcadia_airflow.lineage.EblingTransport`, configured from the ``ebling_default``
   connection;
 - in each task's process, before the task runs, it sets ``ARCADIA_RUN_ID`` to the
-  OpenLineage id of the DAG run, and ``EBLING_URL``/``EBLING_API_KEY`` from the connection,
-  so Arcadia's ``save_reports`` links what it saves to the run without being told.
+  OpenLineage id of the DAG run, and ``EBLING_URL``/``EBLING_API_KEY``/``ARCADIA_OUTBOX``
+  from the connection, so Arcadia's ``save_reports`` links what it saves to the run, and
+  leaves it in the outbox while Ebling is down, without being told.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 from airflow.listeners import hookimpl
 from airflow.plugins_manager import AirflowPlugin
+from arcadia.reports import OUTBOX_VARIABLE, RUN_ID_VARIABLE
 
 from arcadia_airflow.hooks.ebling import DEFAULT_CONN_ID, EblingHook
 
@@ -84,10 +86,11 @@ class _TaskRunContext:
         try:
             from airflow.providers.openlineage.plugins.macros import lineage_root_run_id
 
-            os.environ["ARCADIA_RUN_ID"] = str(lineage_root_run_id(task_instance))
+            os.environ[RUN_ID_VARIABLE] = str(lineage_root_run_id(task_instance))
             if "EBLING_URL" not in os.environ:
                 hook = EblingHook(DEFAULT_CONN_ID)
                 os.environ["EBLING_URL"] = hook.base_url
+                os.environ.setdefault(OUTBOX_VARIABLE, str(hook.outbox_path))
                 key = hook.get_connection(DEFAULT_CONN_ID).password
                 if key:
                     os.environ["EBLING_API_KEY"] = key

@@ -25,6 +25,8 @@ def test_the_public_names() -> None:
             "SearchQuery",
             "Security",
             "default_state_path",
+            "filter_from_config",
+            "filter_to_config",
         ]
     )
     for name in arcadia.email.__all__:

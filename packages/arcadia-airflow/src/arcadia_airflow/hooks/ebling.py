@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from airflow.sdk import BaseHook
 from arcadia import EblingClient, Outbox, OutboxTransport
+from arcadia.reports import SENDERS as REPORT_SENDERS
 
 __all__ = ["DEFAULT_CONN_ID", "EblingHook"]
 
@@ -62,10 +62,15 @@ class EblingHook(BaseHook):
             options["retries"] = retries
         return EblingClient(self.base_url, **options)
 
+    @property
+    def outbox_path(self) -> Path:
+        """The outbox file: the connection's ``outbox_path``, else ``~/.arcadia/outbox.db``."""
+        path = self.extra.get("outbox_path")
+        return Path(path).expanduser() if path else DEFAULT_OUTBOX
+
     def outbox(self) -> Outbox:
-        """The outbox events wait in while Ebling cannot be reached."""
-        path = self.extra.get("outbox_path") or os.environ.get("ARCADIA_OUTBOX")
-        return Outbox(Path(path).expanduser() if path else DEFAULT_OUTBOX)
+        """Where events, and reports saved by tasks, wait while Ebling cannot be reached."""
+        return Outbox(self.outbox_path, senders=REPORT_SENDERS)
 
     def lineage_transport(self) -> OutboxTransport:
         """Where OpenLineage events go: the outbox, delivered at once when Ebling is up.

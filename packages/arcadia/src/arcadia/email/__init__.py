@@ -21,6 +21,7 @@ if reports.has_new():
 (allow them with ``[core] allowed_deserialization_classes = airflow.* arcadia.*``).
 """
 
+from arcadia.email._config import filter_from_config, filter_to_config
 from arcadia.email._errors import MailboxAuthError, MailboxError, MailboxUnavailable
 from arcadia.email._filter import PROCESSED_KEYWORD, EmailFilter, MarkMode
 from arcadia.email._imap import ImapMailbox, Security
@@ -47,6 +48,8 @@ __all__ = [
     "SearchQuery",
     "Security",
     "default_state_path",
+    "filter_from_config",
+    "filter_to_config",
 ]
 
 # Public classes say they are arcadia.email's: tracebacks and reprs show the name people

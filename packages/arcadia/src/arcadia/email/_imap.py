@@ -109,6 +109,41 @@ class ImapMailbox:
             f"security={self.security!r})"
         )
 
+    def to_config(self) -> dict[str, Any]:
+        """The account as JSON data, secret included, for :meth:`from_config` elsewhere.
+
+        Raises:
+            ValueError: The mailbox verifies the server with an ``ssl_context`` of its own,
+                which cannot be written down.
+        """
+        if self._ssl_context is not None:
+            raise ValueError(
+                "an ImapMailbox with its own ssl_context cannot be rebuilt in another process"
+            )
+        return {
+            "kind": "imap",
+            "host": self.host,
+            "port": self.port,
+            "username": self.username,
+            "password": self._password,
+            "xoauth2_token": self._xoauth2_token,
+            "security": self.security,
+            "timeout": self.timeout,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> ImapMailbox:
+        """The mailbox :meth:`to_config` described."""
+        return cls(
+            config["host"],
+            config["port"],
+            username=config["username"],
+            password=config["password"],
+            xoauth2_token=config["xoauth2_token"],
+            security=config["security"],
+            timeout=config["timeout"],
+        )
+
     @property
     def identity(self) -> str:
         """``imap://user@host:port``: what processed messages are remembered under."""
