@@ -211,6 +211,10 @@ class ImapDrop:
             raise AssertionError(f"the test's own IMAP command failed: {status} {data}")
 
 
+def _delivered(message: MaildirMessage) -> float:
+    return message.get_date()
+
+
 class MaildirDrop:
     """A Maildir in the test's temporary directory; delivers with ``mailbox.Maildir``."""
 
@@ -259,10 +263,10 @@ class MaildirDrop:
             for line in keywords_file.read_text().splitlines():
                 number, name = line.split(" ", 1)
                 names["abcdefghijklmnopqrstuvwxyz"[int(number)]] = name
-        return [
-            frozenset(names[letter] for letter in target.get_message(key).get_flags())
-            for key in sorted(target.keys())
-        ]
+        # By delivery time: the standard library's keys do not sort as strings in time order
+        # (their microseconds are not zero-padded).
+        messages = sorted(target.values(), key=_delivered)
+        return [frozenset(names[letter] for letter in message.get_flags()) for message in messages]
 
     def count(self, folder: str | None = None) -> int:
         """How many messages the folder holds (0 for a folder that does not exist)."""
