@@ -24,6 +24,7 @@ PUBLIC = {
         "Artifact",
         "AsyncCredentials",
         "AsyncEblingClient",
+        "ClientCredentials",
         "Column",
         "Credentials",
         "EblingAuthError",
@@ -42,7 +43,12 @@ PUBLIC = {
         "TaskRun",
         "WorkflowRef",
     ],
-    "arcadia.client.credentials": ["ApiKey", "AsyncCredentials", "Credentials"],
+    "arcadia.client.credentials": [
+        "ApiKey",
+        "AsyncCredentials",
+        "ClientCredentials",
+        "Credentials",
+    ],
     "arcadia.client.errors": [
         "EblingAuthError",
         "EblingConfigError",

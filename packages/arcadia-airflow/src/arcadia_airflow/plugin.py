@@ -7,9 +7,9 @@ Installed with the package (entry point ``airflow.plugins``), it does two things
   :class:`~arcadia_airflow.lineage.EblingTransport`, configured from the ``ebling_default``
   connection;
 - in each task's process, before the task runs, it sets ``ARCADIA_RUN_ID`` to the
-  OpenLineage id of the DAG run, and ``EBLING_URL``/``EBLING_API_KEY``/``ARCADIA_OUTBOX``
-  from the connection, so Arcadia's ``save_reports`` links what it saves to the run, and
-  leaves it in the outbox while Ebling is down, without being told.
+  OpenLineage id of the DAG run, and ``EBLING_URL``, the connection's credentials and
+  ``ARCADIA_OUTBOX`` from the connection, so that Arcadia's ``save_reports`` links what it
+  saves to the run, and leaves it in the outbox while Ebling is down, without being told.
 """
 
 from __future__ import annotations
@@ -89,11 +89,11 @@ class _TaskRunContext:
             os.environ[RUN_ID_VARIABLE] = str(lineage_root_run_id(task_instance))
             if "EBLING_URL" not in os.environ:
                 hook = EblingHook(DEFAULT_CONN_ID)
-                os.environ["EBLING_URL"] = hook.base_url
+                # An API key, or a service account's client credentials: whichever the
+                # connection holds, Arcadia's helpers reach Ebling as the lineage does.
+                for name, value in hook.client_environment().items():
+                    os.environ.setdefault(name, value)
                 os.environ.setdefault(OUTBOX_VARIABLE, str(hook.outbox_path))
-                key = hook.get_connection(DEFAULT_CONN_ID).password
-                if key:
-                    os.environ["EBLING_API_KEY"] = key
         except Exception:
             log.warning("Arcadia could not prepare the task's run context", exc_info=True)
 

@@ -39,13 +39,31 @@ def get_provider_info() -> dict[str, Any]:
                         "label": "Timeout (seconds)",
                         "schema": {"type": ["number", "null"], "default": 10},
                     },
+                    "token_url": {
+                        "label": "OAuth token URL",
+                        "schema": {"type": ["string", "null"]},
+                        "description": "With a client ID: the identity provider's token "
+                        "endpoint, e.g. https://sso.example.org/realms/automation/protocol/"
+                        "openid-connect/token.",
+                    },
+                    "issuer": {
+                        "label": "OIDC issuer",
+                        "schema": {"type": ["string", "null"]},
+                        "description": "With a client ID and no token URL: the issuer, e.g. "
+                        "https://sso.example.org/realms/automation, to discover it from.",
+                    },
                 },
                 "ui-field-behaviour": {
-                    "hidden-fields": ["schema", "port", "login"],
-                    "relabeling": {"host": "Ebling URL", "password": "API key"},
+                    "hidden-fields": ["schema", "port"],
+                    "relabeling": {
+                        "host": "Ebling URL",
+                        "login": "Client ID",
+                        "password": "API key or client secret",
+                    },
                     "placeholders": {
                         "host": "https://ebling.example.org",
-                        "password": "ebl_... (a key with the ingest role)",
+                        "login": "arcadia-airflow (a service account; empty for an API key)",
+                        "password": "ebl_... (a key with the ingest role), or the client's secret",
                     },
                 },
             }

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from ebling import __version__
 from ebling.auth.api_keys import ApiKeyNotFound, create_api_key, revoke_api_key
+from ebling.auth.local_accounts import create_admin_account, reset_password, save_password_file
 from ebling.auth.principal import Role
 from ebling.db import migrate as migrations
 from ebling.db.engine import WRITE, create_database_engine, session_factory
@@ -26,6 +27,10 @@ app = typer.Typer(
 )
 api_key_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 app.add_typer(api_key_app, name="api-key")
+admin_password_app = typer.Typer(
+    help="The admin password of simple sign-in (EBLING_AUTH=simple).", no_args_is_help=True
+)
+app.add_typer(admin_password_app, name="admin-password")
 
 BOOTSTRAP_KEY_FILE = "admin-api-key"
 
@@ -101,6 +106,8 @@ def serve(
         typer.echo("The database schema is not current: run 'ebling migrate' first.", err=True)
         raise typer.Exit(2)
     _bootstrap_admin_key(settings, engine)
+    if settings.auth is AuthMode.SIMPLE:
+        _bootstrap_admin_login(settings, engine)
     engine.dispose()
 
     uvicorn.run(
@@ -134,6 +141,39 @@ def _bootstrap_admin_key(settings: Settings, engine: object) -> None:
         f"Created an admin API key (shown once, also saved to {key_file}):\n  {created.token}",
         err=True,
     )
+
+
+def _bootstrap_admin_login(settings: Settings, engine: object) -> None:
+    # The same for people: an admin who signs in with a password, generated at first start.
+    sessions = session_factory(engine)  # type: ignore[arg-type]
+    with sessions() as session:
+        session.connection(execution_options=WRITE)
+        created = create_admin_account(session)
+        session.commit()
+    if created is None:
+        return
+    path = save_password_file(settings.home, created.password)
+    typer.echo(
+        f"Created the admin sign-in (user '{created.account.username}'); its password is shown "
+        f"once, also saved to {path}:\n  {created.password}",
+        err=True,
+    )
+
+
+@admin_password_app.command("reset")
+def admin_password_reset() -> None:
+    """Give the admin a new generated password; signed-in sessions end at once."""
+    settings = _settings()
+    engine = create_database_engine(settings.resolved_database_url)
+    with session_factory(engine)() as session:
+        session.connection(execution_options=WRITE)
+        # Before the first 'serve' there is no account yet: then this creates it.
+        changed = create_admin_account(session) or reset_password(session)
+        session.commit()
+    engine.dispose()
+    path = save_password_file(settings.home, changed.password)
+    typer.echo(f"New admin password (shown once, also saved to {path}):", err=True)
+    typer.echo(changed.password)
 
 
 @api_key_app.command("create")

@@ -10,9 +10,9 @@ import os
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -20,6 +20,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from ebling.auth.oidc import DEFAULT_ALGORITHMS, OidcConfig
 from ebling.storage import ObjectStore, S3Settings, open_store
 
 __all__ = ["AuthMode", "Settings", "default_home"]
@@ -63,6 +64,29 @@ class Settings(BaseSettings):
         description="create the storage bucket if it is missing (embedded set-ups and tests)",
     )
     auth: AuthMode = AuthMode.SIMPLE
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="with auth=oidc: the provider's issuer, e.g. https://sso/realms/automation",
+    )
+    oidc_audience: str = Field(
+        default="ebling", description="the audience access tokens must name: Ebling's client id"
+    )
+    oidc_algorithms: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_ALGORITHMS),
+        description="accepted token signature algorithms; asymmetric ones only",
+    )
+    oidc_leeway_seconds: float = Field(default=30.0, ge=0, le=300)
+    oidc_jwks_refresh_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="least time between JWKS fetches caused by tokens with unknown key ids",
+    )
+    oidc_jwks_max_age_seconds: float = Field(
+        default=300.0, gt=0, description="how long fetched signing keys are used unchecked"
+    )
+    login_token_lifetime_seconds: int = Field(
+        default=3600, ge=60, le=86_400, description="how long a simple sign-in's token is valid"
+    )
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     max_batch_events: int = Field(default=1000, ge=1, le=10_000)
     max_upload_bytes: int = Field(
@@ -71,6 +95,30 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=10, ge=1)
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _oidc_needs_an_issuer(self) -> Self:
+        if self.auth is AuthMode.OIDC and not self.oidc_issuer:
+            raise ValueError(
+                "EBLING_AUTH=oidc needs EBLING_OIDC_ISSUER, the identity provider's issuer URL "
+                "(for Keycloak: https://<host>/realms/automation)"
+            )
+        if self.auth is AuthMode.OIDC:
+            self.oidc_config()  # refuses HS* and "none" at start rather than at the first token
+        return self
+
+    def oidc_config(self) -> OidcConfig:
+        """The identity provider's settings, for ``EBLING_AUTH=oidc``."""
+        if not self.oidc_issuer:
+            raise ValueError("EBLING_OIDC_ISSUER is not set")
+        return OidcConfig(
+            issuer=self.oidc_issuer,
+            audience=self.oidc_audience,
+            algorithms=tuple(self.oidc_algorithms),
+            leeway_seconds=self.oidc_leeway_seconds,
+            jwks_refresh_interval_seconds=self.oidc_jwks_refresh_seconds,
+            jwks_max_age_seconds=self.oidc_jwks_max_age_seconds,
+        )
 
     @field_validator("home", mode="after")
     @classmethod

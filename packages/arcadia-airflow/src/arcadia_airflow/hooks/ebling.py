@@ -8,6 +8,7 @@ from typing import Any
 
 from airflow.sdk import BaseHook
 from arcadia import EblingClient, Outbox, OutboxTransport
+from arcadia.client import ApiKey, ClientCredentials, Credentials
 from arcadia.reports import SENDERS as REPORT_SENDERS
 
 __all__ = ["DEFAULT_CONN_ID", "EblingHook"]
@@ -19,8 +20,11 @@ DEFAULT_OUTBOX = Path.home() / ".arcadia" / "outbox.db"
 class EblingHook(BaseHook):
     """Clients for Ebling built from an Airflow connection of type ``ebling``.
 
-    The connection's host is Ebling's URL and its password an API key; ``extra`` may name
-    the OpenLineage ``namespace``, the ``outbox_path`` and a ``timeout``.
+    The connection's host is Ebling's URL. Its credentials are either an API key (the
+    password, with no login) or a service account's OAuth 2 client credentials: the client
+    id as login, the client secret as password, and the token endpoint as ``token_url`` in
+    ``extra`` (or the provider's ``issuer``, whose discovery document names it). ``extra``
+    may also name the OpenLineage ``namespace``, the ``outbox_path`` and a ``timeout``.
 
     :param ebling_conn_id: The connection to use.
     """
@@ -53,9 +57,54 @@ class EblingHook(BaseHook):
         """The connection's extra fields."""
         return dict(self._connection.extra_dejson or {})
 
+    @cached_property
+    def credentials(self) -> Credentials | None:
+        """The connection's credentials; one token cache for every client of this hook.
+
+        :raises ValueError: a client id without a secret, or without a token URL or issuer.
+        """
+        secret = self._connection.password or None
+        client_id = str(self._connection.login or "").strip()
+        if not client_id:
+            return ApiKey(secret) if secret else None
+        if not secret:
+            raise ValueError(
+                f"Connection '{self.ebling_conn_id}' names client '{client_id}' but has no "
+                "client secret: put it in the password."
+            )
+        token_url = self.extra.get("token_url") or None
+        issuer = self.extra.get("issuer") or None
+        if token_url is None and issuer is None:
+            raise ValueError(
+                f"Connection '{self.ebling_conn_id}' names client '{client_id}': set "
+                "'token_url' (or 'issuer') in its extra, e.g. "
+                "https://sso.example.org/realms/automation/protocol/openid-connect/token."
+            )
+        return ClientCredentials(
+            client_id, secret, token_url=token_url, issuer=None if token_url else issuer
+        )
+
+    def client_environment(self) -> dict[str, str]:
+        """The variables ``EblingClient.from_env()`` reads, for this connection.
+
+        For task processes, so that Arcadia's helpers reach Ebling as the connection does.
+        """
+        environment = {"EBLING_URL": self.base_url}
+        secret = self._connection.password or ""
+        client_id = str(self._connection.login or "").strip()
+        if client_id:
+            environment |= {"EBLING_CLIENT_ID": client_id, "EBLING_CLIENT_SECRET": secret}
+            if self.extra.get("token_url"):
+                environment["EBLING_OIDC_TOKEN_URL"] = str(self.extra["token_url"])
+            elif self.extra.get("issuer"):
+                environment["EBLING_OIDC_ISSUER"] = str(self.extra["issuer"])
+        elif secret:
+            environment["EBLING_API_KEY"] = secret
+        return environment
+
     def get_conn(self, *, retries: int | None = None) -> EblingClient:
         """A client for the connection's Ebling."""
-        options: dict[str, Any] = {"api_key": self._connection.password or None}
+        options: dict[str, Any] = {"auth": self.credentials}
         if self.extra.get("timeout"):
             options["timeout"] = float(self.extra["timeout"])
         if retries is not None:

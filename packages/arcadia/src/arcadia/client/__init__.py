@@ -1,12 +1,14 @@
 """The Ebling client: report lineage, save reports, store artifacts, read runs and rows.
 
 ``EblingClient`` is for ordinary code and ``AsyncEblingClient`` for asyncio; both have the
-same methods. ``EblingClient.from_env()`` reads ``EBLING_URL`` and ``EBLING_API_KEY``.
+same methods. ``EblingClient.from_env()`` reads ``EBLING_URL`` and either ``EBLING_API_KEY``
+or a service account's ``EBLING_CLIENT_ID``, ``EBLING_CLIENT_SECRET`` and
+``EBLING_OIDC_TOKEN_URL`` (or ``EBLING_OIDC_ISSUER``).
 """
 
 from arcadia.client._async import AsyncEblingClient
 from arcadia.client._sync import EblingClient
-from arcadia.client.credentials import ApiKey, AsyncCredentials, Credentials
+from arcadia.client.credentials import ApiKey, AsyncCredentials, ClientCredentials, Credentials
 from arcadia.client.errors import (
     EblingAuthError,
     EblingConfigError,
@@ -33,6 +35,7 @@ __all__ = [
     "Artifact",
     "AsyncCredentials",
     "AsyncEblingClient",
+    "ClientCredentials",
     "Column",
     "Credentials",
     "EblingAuthError",

@@ -15,7 +15,7 @@ from typing import Protocol, runtime_checkable
 
 import httpx
 
-__all__ = ["ApiKey", "AsyncCredentials", "Credentials"]
+__all__ = ["ApiKey", "AsyncCredentials", "ClientCredentials", "Credentials"]
 
 
 @runtime_checkable
@@ -65,8 +65,24 @@ class ApiKey:
         return "ApiKey(<hidden>)"
 
 
+# Defined in a module of its own for its length; importable from here with the others.
+from arcadia.client._oauth import ClientCredentials  # noqa: E402
+
+
+@runtime_checkable
+class _Renewable(Protocol):
+    """Credentials whose cached token can be dropped, so that the next one is fresh."""
+
+    def invalidate(self) -> None: ...
+
+
 class CredentialsAuth(httpx.Auth):
-    """Adapts :class:`Credentials` to httpx, for both the sync and the async client."""
+    """Adapts :class:`Credentials` to httpx, for both the sync and the async client.
+
+    A 401 answer to a cached token (its signing key withdrawn at the provider, say, minutes
+    before it would have been renewed) is retried once with a new token, where the request
+    body can be sent again; a streamed upload is not held in memory for that.
+    """
 
     def __init__(self, credentials: Credentials) -> None:
         self.credentials = credentials
@@ -74,16 +90,40 @@ class CredentialsAuth(httpx.Auth):
     def sync_auth_flow(
         self, request: httpx.Request
     ) -> Generator[httpx.Request, httpx.Response, None]:
-        """Set the header, then send."""
+        """Set the header, send, and once more with a new token after a 401."""
+        replayable = _replayable(request)
         request.headers["Authorization"] = self.credentials.authorization()
-        yield request
+        response = yield request
+        if replayable and self._renew_after(response):
+            request.headers["Authorization"] = self.credentials.authorization()
+            yield request
 
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
         """Set the header, awaiting the credentials if they can be awaited, then send."""
+        replayable = _replayable(request)
+        request.headers["Authorization"] = await self._authorization_async()
+        response = yield request
+        if replayable and self._renew_after(response):
+            request.headers["Authorization"] = await self._authorization_async()
+            yield request
+
+    async def _authorization_async(self) -> str:
         if isinstance(self.credentials, AsyncCredentials):
-            request.headers["Authorization"] = await self.credentials.authorization_async()
-        else:
-            request.headers["Authorization"] = self.credentials.authorization()
-        yield request
+            return await self.credentials.authorization_async()
+        return self.credentials.authorization()
+
+    def _renew_after(self, response: httpx.Response) -> bool:
+        credentials = self.credentials
+        if response.status_code != 401 or not isinstance(credentials, _Renewable):
+            return False
+        credentials.invalidate()
+        return True
+
+
+def _replayable(request: httpx.Request) -> bool:
+    # Asked before sending: a body held in memory can go again, a streamed one is gone once
+    # sent (and some transports read it into memory on the way, which would mislead a check
+    # made afterwards).
+    return isinstance(request.stream, httpx.ByteStream)

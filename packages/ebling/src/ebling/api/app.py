@@ -9,12 +9,25 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from ebling import __version__
+from ebling.api.audit_middleware import AuditMiddleware
 from ebling.api.metrics import Metrics, MetricsMiddleware
 from ebling.api.problems import install_problem_handlers
-from ebling.api.routes import api_keys, artifacts, health, lineage, monitoring, reports
+from ebling.api.routes import (
+    api_keys,
+    artifacts,
+    audit,
+    health,
+    lineage,
+    login,
+    me,
+    monitoring,
+    reports,
+)
 from ebling.auth.authenticators import ApiKeyAuthenticator, Authenticator
+from ebling.auth.oidc import OidcAuthenticator
+from ebling.auth.simple_tokens import SimpleTokenAuthenticator, load_or_create_signing_key
 from ebling.db.engine import create_database_engine, session_factory
-from ebling.settings import Settings
+from ebling.settings import AuthMode, Settings
 
 __all__ = ["create_app"]
 
@@ -22,8 +35,10 @@ DESCRIPTION = """\
 Ebling records every run of every workflow, whatever orchestrates it.
 
 Orchestrators report through `POST /api/v1/lineage` in OpenLineage; everything else reads.
-Authenticate with `Authorization: Bearer <API key or access token>`. Errors are RFC 9457
-problem documents. Lists take `limit` and `cursor` and answer with `next_cursor`.
+Authenticate with `Authorization: Bearer <API key or access token>`: an OpenID Connect
+access token (`EBLING_AUTH=oidc`) or a token from `POST /api/v1/auth/login` (simple).
+Errors are RFC 9457 problem documents. Lists take `limit` and `cursor` and answer with
+`next_cursor`.
 """
 
 
@@ -48,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gc.freeze()
         yield
         engine.dispose()
+        if oidc is not None:
+            oidc.close()
 
     app = FastAPI(
         title="Ebling",
@@ -59,16 +76,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     metrics = Metrics()
+    sessions = session_factory(engine)
+    # API keys work in every mode; beside them, the tokens of the configured sign-in.
     authenticators: list[Authenticator] = [ApiKeyAuthenticator()]
+    oidc: OidcAuthenticator | None = None
+    if settings.auth is AuthMode.OIDC:
+        oidc = OidcAuthenticator(settings.oidc_config())
+        authenticators.append(oidc)
+    else:
+        app.state.token_signing_key = load_or_create_signing_key(settings.home)
+        authenticators.append(SimpleTokenAuthenticator(app.state.token_signing_key))
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessions = session_factory(engine)
+    app.state.sessions = sessions
     app.state.store = store
     app.state.metrics = metrics
     app.state.authenticators = authenticators
 
     install_problem_handlers(app)
+    app.add_middleware(AuditMiddleware, sessions=sessions)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    for module in (health, lineage, monitoring, reports, artifacts, api_keys):
+    for module in (health, login, me, lineage, monitoring, reports, artifacts, api_keys, audit):
         app.include_router(module.router)
     return app

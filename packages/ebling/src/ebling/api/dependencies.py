@@ -8,11 +8,16 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from ebling.api.problems import Forbidden, Unauthenticated
-from ebling.auth.authenticators import Authenticator, InvalidCredentials
+from ebling.api.audit_middleware import AUTH_KIND, PRINCIPAL
+from ebling.api.problems import Forbidden, ProblemError, Unauthenticated
+from ebling.auth.authenticators import (
+    AuthenticationUnavailable,
+    Authenticator,
+    InvalidCredentials,
+)
 from ebling.auth.principal import Permission, Principal
 
-__all__ = ["DbSession", "require"]
+__all__ = ["Authenticated", "DbSession", "require"]
 
 
 def _session(request: Request) -> Iterator[Session]:
@@ -39,16 +44,34 @@ def _authenticate(request: Request, session: DbSession) -> Principal:
     authenticators: list[Authenticator] = request.app.state.authenticators
     for authenticator in authenticators:
         if authenticator.recognises(token):
+            setattr(request.state, AUTH_KIND, authenticator.kind)
             try:
                 principal = authenticator.authenticate(token, session)
             except InvalidCredentials as error:
-                raise Unauthenticated(f"Invalid credentials: {error}.") from error
+                raise Unauthenticated(
+                    f"Invalid credentials: {error}.", error="invalid_token"
+                ) from error
+            except AuthenticationUnavailable as error:
+                raise ProblemError(
+                    f"Credentials cannot be checked right now: {error}.",
+                    status=503,
+                    slug="authentication-unavailable",
+                    headers={"Retry-After": "5"},
+                ) from error
             # End the transaction authentication read in, so the endpoint starts its own (a
             # writer's must begin as such on SQLite; see ebling.db.engine.WRITE).
             session.commit()
-            request.state.principal = principal
+            setattr(request.state, PRINCIPAL, principal)
             return principal
-    raise Unauthenticated("Invalid credentials: the bearer token is of no kind Ebling accepts.")
+    setattr(request.state, AUTH_KIND, "unknown")
+    raise Unauthenticated(
+        "Invalid credentials: the bearer token is of no kind Ebling accepts.",
+        error="invalid_token",
+    )
+
+
+Authenticated = Annotated[Principal, Depends(_authenticate)]
+"""The caller, whatever their roles; 401 without valid credentials."""
 
 
 def require(permission: Permission) -> Callable[..., Principal]:

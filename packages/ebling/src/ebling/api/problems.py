@@ -71,8 +71,12 @@ class Unauthenticated(ProblemError):
     status = 401
     slug = "unauthenticated"
 
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="ebling"'})
+    def __init__(self, detail: str, *, error: str | None = None) -> None:
+        # RFC 6750: no error code when no credentials came, "invalid_token" for bad ones.
+        challenge = 'Bearer realm="ebling"'
+        if error is not None:
+            challenge += f', error="{error}"'
+        super().__init__(detail, headers={"WWW-Authenticate": challenge})
 
 
 class Forbidden(ProblemError):
@@ -90,7 +94,9 @@ class NotFound(ProblemError):
 
 
 def problem_response(error: ProblemError, request: Request) -> JSONResponse:
-    """Render ``error`` for ``request``."""
+    """Render ``error`` for ``request``, leaving its detail for the audit log."""
+    # The audit log records why a request failed (AUDIT_REASON in ebling.api.audit_middleware).
+    request.state.audit_reason = error.detail
     return JSONResponse(
         error.document(request.url.path),
         status_code=error.status,

@@ -15,7 +15,11 @@ __all__ = [
     "ApiKeyCreate",
     "ApiKeyCreated",
     "ApiKeyOut",
+    "AuditEventOut",
     "IngestSummary",
+    "LoginRequest",
+    "LoginResponse",
+    "Me",
     "NamespaceOut",
     "Overview",
     "Page",
@@ -208,3 +212,49 @@ class ApiKeyCreated(ApiKeyOut):
     """A new API key, with the secret shown this once."""
 
     key: str
+
+
+class Me(_Out):
+    """The caller, as Ebling sees them: who, how authenticated, and what they may do."""
+
+    subject: str = Field(description="The token's subject, or api-key:<id> for a key.")
+    kind: str = Field(description="user, service_account or api_key.")
+    display_name: str
+    client_id: str | None = Field(description="The OAuth client the token was issued to.")
+    roles: list[str]
+    permissions: list[str]
+
+
+class LoginRequest(BaseModel):
+    """A username and password for simple sign-in."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=1, max_length=1024, repr=False)
+
+
+class LoginResponse(_Out):
+    """A bearer token for the API, as OAuth 2 token endpoints answer."""
+
+    access_token: str
+    token_type: str = "Bearer"  # noqa: S105 - the OAuth 2 token type, not a secret
+    expires_in: int = Field(description="Seconds until the token expires.")
+    roles: list[str]
+
+
+class AuditEventOut(_Out):
+    """One audited request: who, what, when, from where, and how it ended."""
+
+    id: int
+    occurred_at: datetime
+    subject: str | None
+    client_id: str | None
+    auth_kind: str = Field(description="api_key, oidc, simple, password, unknown or none.")
+    method: str
+    path: str
+    route: str | None = Field(description="The route template, e.g. /api/v1/runs/{run_id}.")
+    status: int
+    outcome: str = Field(description="success, unauthenticated, denied or failure.")
+    reason: str | None = Field(description="Why the request failed.")
+    remote_addr: str | None

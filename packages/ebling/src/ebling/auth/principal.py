@@ -30,6 +30,7 @@ class Permission(StrEnum):
     MANAGE_REPORTS = "reports:manage"
     DELETE_ARTIFACTS = "artifacts:delete"
     MANAGE_API_KEYS = "api_keys:manage"
+    READ_AUDIT = "audit:read"
 
 
 _READ = {Permission.READ_MONITORING, Permission.READ_REPORTS, Permission.READ_ARTIFACTS}

@@ -30,9 +30,11 @@ from ebling.db.types import UTCDateTime
 __all__ = [
     "ApiKey",
     "Artifact",
+    "AuditEvent",
     "Base",
     "Blob",
     "LineageEvent",
+    "LocalAccount",
     "Namespace",
     "Report",
     "ReportBatch",
@@ -284,3 +286,54 @@ class Artifact(Base):
     run_id: Mapped[uuid.UUID | None]
     created_at: Mapped[datetime]
     created_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class AuditEvent(Base):
+    """Who did what: one row for every write and every refused authentication or authorisation.
+
+    Append-only. ``subject`` and ``client_id`` are those of the authenticated caller (null
+    when authentication failed); ``reason`` says why a request failed, never with a secret.
+    """
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_occurred_at", "occurred_at", "id"),
+        Index("ix_audit_events_subject", "subject", "id"),
+        Index("ix_audit_events_outcome", "outcome", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    occurred_at: Mapped[datetime]
+    subject: Mapped[str | None] = mapped_column(String(255))
+    client_id: Mapped[str | None] = mapped_column(String(255))
+    auth_kind: Mapped[str] = mapped_column(String(32))
+    method: Mapped[str] = mapped_column(String(16))
+    path: Mapped[str] = mapped_column(String(2048))
+    route: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[int]
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+
+
+class LocalAccount(Base):
+    """A person who signs in with a password kept by Ebling itself (``EBLING_AUTH=simple``).
+
+    ``password_hash`` is a scrypt hash with its parameters and salt. ``password_version``
+    goes up with each new password, and tokens carry it, so a reset ends every session.
+    ``failed_logins`` and ``locked_until`` slow down guessing: each failure past a few locks
+    the account for longer.
+    """
+
+    __tablename__ = "local_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(200), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(500))
+    password_version: Mapped[int] = mapped_column(default=1)
+    roles: Mapped[list[str]]
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
