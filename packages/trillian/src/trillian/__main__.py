@@ -1,0 +1,5 @@
+import sys
+
+from trillian.cli import main
+
+sys.exit(main())

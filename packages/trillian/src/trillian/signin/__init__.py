@@ -1,0 +1,1 @@
+"""The ways people sign in: Ebling's simple login, and OpenID Connect."""
