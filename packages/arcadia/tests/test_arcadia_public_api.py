@@ -72,6 +72,7 @@ PUBLIC = {
         "OutboxTransport",
         "Sender",
     ],
+    "arcadia.usage": ["SENDERS", "USAGE", "record_usage", "usage_record"],
 }
 
 

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from ebling import __version__
 from ebling.api.metrics import Metrics, MetricsMiddleware
 from ebling.api.problems import install_problem_handlers
-from ebling.api.routes import api_keys, artifacts, health, lineage, monitoring, reports
+from ebling.api.routes import api_keys, artifacts, health, lineage, monitoring, reports, usage
 from ebling.auth.authenticators import ApiKeyAuthenticator, Authenticator
 from ebling.db.engine import create_database_engine, session_factory
 from ebling.settings import Settings
@@ -69,6 +69,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_problem_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    for module in (health, lineage, monitoring, reports, artifacts, api_keys):
+    for module in (health, lineage, monitoring, reports, artifacts, usage, api_keys):
         app.include_router(module.router)
     return app
