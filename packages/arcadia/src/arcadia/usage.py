@@ -17,8 +17,8 @@ from typing import Any
 
 from arcadia.client import EblingClient
 from arcadia.client.errors import EblingUnavailable
-from arcadia.outbox import Outbox
-from arcadia.reports import OUTBOX_VARIABLE, RUN_ID_VARIABLE
+from arcadia.outbox import Outbox, outbox_from_env
+from arcadia.reports import RUN_ID_VARIABLE
 
 __all__ = ["SENDERS", "USAGE", "record_usage", "usage_record"]
 
@@ -122,11 +122,9 @@ def record_usage(
     try:
         _send_usage(client, record)
     except EblingUnavailable:
+        outbox = outbox or outbox_from_env(SENDERS)
         if outbox is None:
-            path = os.environ.get(OUTBOX_VARIABLE)
-            if not path:
-                raise
-            outbox = Outbox(path, senders=SENDERS)
+            raise
         outbox.enqueue(USAGE, record)
         log.warning("Ebling is unreachable; usage %s waits in %s", record["key"], outbox.path)
     return record
