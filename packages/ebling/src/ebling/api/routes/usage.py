@@ -15,7 +15,7 @@ from ebling.api.dependencies import DbSession, require
 from ebling.api.pagination import decode_cursor, encode_cursor
 from ebling.api.problems import ProblemError
 from ebling.api.routes.lineage import read_limited_body
-from ebling.api.schemas import Page
+from ebling.api.schemas import Page, one_or_many_body
 from ebling.auth.principal import Permission, Principal
 from ebling.db.engine import WRITE
 from ebling.db.models import UsageRecord
@@ -73,22 +73,7 @@ def _aware(name: str, moment: datetime | None) -> datetime | None:
     "",
     summary="Record usage",
     response_model=UsageSummary,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "description": "One usage record, or an array of them (see UsageIn).",
-                        "oneOf": [
-                            {"type": "object"},
-                            {"type": "array", "items": {"type": "object"}},
-                        ],
-                    }
-                }
-            },
-        }
-    },
+    openapi_extra=one_or_many_body("One usage record, or an array of up to 1,000 of them."),
 )
 async def record_usage(
     request: Request,
