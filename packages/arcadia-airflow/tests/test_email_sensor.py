@@ -106,7 +106,7 @@ def test_a_filter_the_triggerer_cannot_rebuild_is_refused_at_parse_time(tmp_path
         EmailSensor(task_id="wait", email_filter=email_filter, deferrable=True)
 
 
-def test_a_deferred_sensor_in_a_dag_run(tmp_path: Path) -> None:
+def test_a_deferred_sensor_and_recorded_usage_in_a_dag_run(tmp_path: Path) -> None:
     ebling = Ebling(home=tmp_path / "ebling", port=free_port())
     ebling.start()
     try:
@@ -124,5 +124,10 @@ def test_a_deferred_sensor_in_a_dag_run(tmp_path: Path) -> None:
         output = result.stdout + result.stderr
         assert "DEFERRED" in output.upper()
         assert "Daily monitoring report" in output
+        # The usage its task recorded is linked to the DAG run, as Ebling knows it.
+        [usage] = ebling.get("/api/v1/usage", account="monitoring")["items"]  # type: ignore[index]
+        [run] = ebling.get("/api/v1/runs")["items"]  # type: ignore[index]
+        assert (usage["metric"], usage["quantity"]) == ("emails_processed", "1")
+        assert usage["run_id"] == run["id"]
     finally:
         ebling.stop()

@@ -71,13 +71,16 @@ PUBLIC = {
     "arcadia.client.retry": ["RetryPolicy"],
     "arcadia.outbox": [
         "LINEAGE",
+        "OUTBOX_VARIABLE",
         "DeadLetter",
         "DeliveryReport",
         "Outbox",
         "OutboxError",
         "OutboxTransport",
         "Sender",
+        "outbox_from_env",
     ],
+    "arcadia.usage": ["SENDERS", "USAGE", "record_usage", "usage_record"],
 }
 
 

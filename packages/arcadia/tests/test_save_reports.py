@@ -17,6 +17,7 @@ from arcadia.reports import (
     RUN_ID_VARIABLE,
     SENDERS,
     report_name_for,
+    save_file,
     save_reports,
 )
 from arcadia_server import FAST_RETRIES, EblingServer
@@ -107,3 +108,25 @@ def test_report_waits_in_the_outbox_while_ebling_is_down(
     ).json()["items"]
     assert [row["host"] for row in rows] == ["web-1", "web-2"]
     assert [(b["run_id"], b["source_message_id"]) for b in batches] == [(run_id, "<m3@monitoring>")]
+
+
+def test_files_a_task_wrote_are_saved_by_kind(client: EblingClient, tmp_path: Path) -> None:
+    run_id = str(uuid.uuid4())
+    table = tmp_path / f"latency{uuid.uuid4().hex[:8]}_2026-12-03.csv"
+    table.write_bytes(CSV)
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(b"%PDF-1.7 a scanned page")
+
+    batch = save_file(table, client=client, run_id=run_id)
+    artifact = save_file(scan, client=client, run_id=run_id, labels={"kind": "invoice"})
+
+    assert isinstance(batch, ReportBatch)
+    assert batch.report.name == report_name_for(table.name)
+    assert (batch.row_count, batch.source_file_name, batch.source_message_id) == (
+        2,
+        table.name,
+        None,
+    )
+    assert isinstance(artifact, Artifact)
+    assert (artifact.content_type, artifact.labels) == ("application/pdf", {"kind": "invoice"})
+    assert str(artifact.run_id) == run_id

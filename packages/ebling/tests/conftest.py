@@ -171,3 +171,9 @@ def ingest_headers(engine: Engine) -> dict[str, str]:
 def viewer_headers(engine: Engine) -> dict[str, str]:
     """Credentials of a person who only reads."""
     return {"Authorization": f"Bearer {_key(engine, Role.VIEWER)}"}
+
+
+@pytest.fixture
+def billing_headers(engine: Engine) -> dict[str, str]:
+    """Credentials of a person in billing."""
+    return {"Authorization": f"Bearer {_key(engine, Role.BILLING)}"}

@@ -48,18 +48,23 @@ from arcadia.client import (
 
 __all__ = [
     "LINEAGE",
+    "OUTBOX_VARIABLE",
     "DeadLetter",
     "DeliveryReport",
     "Outbox",
     "OutboxError",
     "OutboxTransport",
     "Sender",
+    "outbox_from_env",
 ]
 
 log = logging.getLogger(__name__)
 
 LINEAGE = "lineage"
 """The kind of OpenLineage run events; consecutive ones are sent in one request."""
+
+OUTBOX_VARIABLE = "ARCADIA_OUTBOX"
+"""Names a task's outbox file; orchestrator integrations set it from their connection."""
 
 Sender = Callable[[EblingClient, Any], object]
 """Delivers one item's payload with the client; raises the client's errors on failure."""
@@ -575,3 +580,13 @@ class OutboxTransport:
         else:
             self._paused_until = 0.0
         return report
+
+
+def outbox_from_env(senders: Mapping[str, Sender]) -> Outbox | None:
+    """The outbox ``ARCADIA_OUTBOX`` names, able to deliver ``senders``' kinds; None if unset.
+
+    What a task falls back on when Ebling cannot be reached: an item left there goes out with
+    the integration's next delivery.
+    """
+    path = os.environ.get(OUTBOX_VARIABLE)
+    return Outbox(path, senders=senders) if path else None

@@ -1,6 +1,7 @@
 """Saving what workflows receive: tabular attachments as report batches, the rest as artifacts.
 
-``save_reports(attachment)`` is the one call a task needs. It works out the report from the
+``save_reports(attachment)`` is the one call a task needs (``save_file(path)`` for a file it
+wrote itself). It works out the report from the
 file's name, links the batch to the run it is part of and to the message it came with, and
 leaves de-duplication to Ebling: saving the same file twice stores it once.
 """
@@ -9,16 +10,18 @@ from __future__ import annotations
 
 import base64
 import logging
+import mimetypes
 import os
 import re
 import unicodedata
-from pathlib import PurePath
+from collections.abc import Mapping
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
 from arcadia.client import EblingClient
 from arcadia.client.errors import EblingUnavailable
 from arcadia.client.models import Artifact, ReportBatch
-from arcadia.outbox import Outbox
+from arcadia.outbox import OUTBOX_VARIABLE, Outbox, outbox_from_env
 
 if TYPE_CHECKING:
     from arcadia.email import Attachment
@@ -30,15 +33,14 @@ __all__ = [
     "SENDERS",
     "TABULAR_CONTENT_TYPES",
     "report_name_for",
+    "save_file",
     "save_reports",
 ]
 
 log = logging.getLogger(__name__)
 
-# Orchestrator integrations set these in a task's process: the id of the workflow run, and
-# the outbox a report waits in while Ebling cannot be reached.
+# Orchestrator integrations set this in a task's process: the id of the workflow run.
 RUN_ID_VARIABLE = "ARCADIA_RUN_ID"
-OUTBOX_VARIABLE = "ARCADIA_OUTBOX"
 
 # The outbox kind of a report file waiting for Ebling.
 REPORT = "report"
@@ -78,11 +80,11 @@ def report_name_for(filename: str) -> str:
     return name[:200] or "attachments"
 
 
-def _tabular_content_type(attachment: Attachment) -> str | None:
-    extension = PurePath(attachment.filename).suffix.lower()
+def _tabular_content_type(filename: str, content_type: str) -> str | None:
+    extension = PurePath(filename).suffix.lower()
     if extension in _TABULAR_EXTENSIONS:
         return _TABULAR_EXTENSIONS[extension]
-    return TABULAR_CONTENT_TYPES.get(attachment.content_type)
+    return TABULAR_CONTENT_TYPES.get(content_type)
 
 
 def _send_report(client: EblingClient, payload: dict[str, Any]) -> ReportBatch:
@@ -132,33 +134,98 @@ def save_reports(
         EblingError: Ebling refused the file, or could not be reached and there is no outbox
             (artifacts are never queued: each upload makes a new artifact).
     """
+    return _save(
+        attachment.filename,
+        attachment.data,
+        content_type=attachment.content_type or "application/octet-stream",
+        report=report,
+        source_message_id=attachment.message_id,
+        labels={"source": "email", "message_id": attachment.message_id},
+        client=client,
+        run_id=run_id,
+        outbox=outbox,
+    )
+
+
+def save_file(
+    path: str | os.PathLike[str],
+    *,
+    report: str | None = None,
+    content_type: str | None = None,
+    labels: Mapping[str, str] | None = None,
+    client: EblingClient | None = None,
+    run_id: str | None = None,
+    outbox: Outbox | None = None,
+) -> ReportBatch | Artifact | None:
+    """Save a file a task wrote: a CSV, JSON or Parquet file to a report, any other as an artifact.
+
+    The same rules as :func:`save_reports`: the report is named after the file unless given,
+    the file is linked to the run, and a report waits in the outbox while Ebling is down.
+
+    Args:
+        path: The file.
+        report: The report to append to; by default derived from the file name.
+        content_type: The file's media type; by default guessed from its extension.
+        labels: ``key: value`` labels for an artifact, to find it by.
+        client: The client to use; by default one from ``EBLING_URL`` and ``EBLING_API_KEY``.
+        run_id: The workflow run to link to; by default ``ARCADIA_RUN_ID``.
+        outbox: Where a report waits while Ebling is down; by default ``ARCADIA_OUTBOX``.
+
+    Returns:
+        The report batch, the artifact, or None when the report was left in the outbox.
+
+    Raises:
+        OSError: The file cannot be read.
+        EblingError: As for :func:`save_reports`.
+    """
+    file = Path(path)
+    guessed, _ = mimetypes.guess_type(file.name)
+    return _save(
+        file.name,
+        file.read_bytes(),
+        content_type=content_type or guessed or "application/octet-stream",
+        report=report,
+        source_message_id=None,
+        labels=dict(labels or {}),
+        client=client,
+        run_id=run_id,
+        outbox=outbox,
+    )
+
+
+def _save(
+    filename: str,
+    data: bytes,
+    *,
+    content_type: str,
+    report: str | None,
+    source_message_id: str | None,
+    labels: dict[str, str],
+    client: EblingClient | None,
+    run_id: str | None,
+    outbox: Outbox | None,
+) -> ReportBatch | Artifact | None:
     client = client or EblingClient.from_env()
     run_id = run_id or os.environ.get(RUN_ID_VARIABLE) or None
-    content_type = _tabular_content_type(attachment)
-    if content_type is None:
+    tabular_type = _tabular_content_type(filename, content_type)
+    if tabular_type is None:
         return client.store_artifact(
-            attachment.filename,
-            attachment.data,
-            content_type=attachment.content_type or "application/octet-stream",
-            run_id=run_id,
-            labels={"source": "email", "message_id": attachment.message_id},
+            filename, data, content_type=content_type, run_id=run_id, labels=labels
         )
     payload = {
-        "report": report or report_name_for(attachment.filename),
-        "data": base64.b64encode(attachment.data).decode(),
-        "content_type": content_type,
+        "report": report or report_name_for(filename),
+        "data": base64.b64encode(data).decode(),
+        "content_type": tabular_type,
         "run_id": run_id,
-        "source_message_id": attachment.message_id,
-        "source_file_name": attachment.filename,
+        "source_message_id": source_message_id,
+        "source_file_name": filename,
     }
     try:
         return _send_report(client, payload)
     except EblingUnavailable:
+        outbox = outbox or outbox_from_env(SENDERS)
         if outbox is None:
-            path = os.environ.get(OUTBOX_VARIABLE)
-            if not path:
-                raise
-            outbox = Outbox(path, senders=SENDERS)
+            raise
         outbox.enqueue(REPORT, payload)
-        log.warning("Ebling is unreachable; %s waits in %s", attachment.filename, outbox.path)
+        log.warning("Ebling is unreachable; %s waits in %s", filename, outbox.path)
         return None

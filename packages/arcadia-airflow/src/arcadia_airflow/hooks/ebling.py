@@ -10,6 +10,7 @@ from airflow.sdk import BaseHook
 from arcadia import EblingClient, Outbox, OutboxTransport
 from arcadia.client import ApiKey, ClientCredentials, Credentials
 from arcadia.reports import SENDERS as REPORT_SENDERS
+from arcadia.usage import SENDERS as USAGE_SENDERS
 
 __all__ = ["DEFAULT_CONN_ID", "EblingHook"]
 
@@ -118,8 +119,8 @@ class EblingHook(BaseHook):
         return Path(path).expanduser() if path else DEFAULT_OUTBOX
 
     def outbox(self) -> Outbox:
-        """Where events, and reports saved by tasks, wait while Ebling cannot be reached."""
-        return Outbox(self.outbox_path, senders=REPORT_SENDERS)
+        """Where events, and the reports and usage tasks record, wait while Ebling is away."""
+        return Outbox(self.outbox_path, senders={**REPORT_SENDERS, **USAGE_SENDERS})
 
     def lineage_transport(self) -> OutboxTransport:
         """Where OpenLineage events go: the outbox, delivered at once when Ebling is up.

@@ -82,6 +82,12 @@ class AsyncEblingClient(ClientSettings):
             return IngestSummary(received=0, stored=0, duplicates=0)
         return await self._execute(_calls.send_lineage(events))
 
+    async def send_usage(self, records: Sequence[Mapping[str, Any]]) -> IngestSummary:
+        """Send usage records in one request; see ``EblingClient.send_usage``."""
+        if not records:
+            return IngestSummary(received=0, stored=0, duplicates=0)
+        return await self._execute(_calls.send_usage(records))
+
     async def save_report(
         self,
         report: str,

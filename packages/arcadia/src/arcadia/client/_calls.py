@@ -245,6 +245,20 @@ def send_lineage(events: Sequence[Mapping[str, Any]]) -> Call[IngestSummary]:
     )
 
 
+def send_usage(records: Sequence[Mapping[str, Any]]) -> Call[IngestSummary]:
+    """``POST /api/v1/usage`` with a JSON array of usage records.
+
+    Retried: each record carries the key its sender chose, and Ebling counts a key once.
+    """
+    payload = json.dumps(list(records), separators=(",", ":"), ensure_ascii=False).encode()
+    return Call(
+        "POST",
+        "api/v1/usage",
+        lambda response: IngestSummary.from_json(response.json()),
+        body=Body(payload, content_type="application/json"),
+    )
+
+
 def save_report(
     report: str,
     data: UploadData,

@@ -101,6 +101,30 @@ class EblingClient(ClientSettings):
             return IngestSummary(received=0, stored=0, duplicates=0)
         return self._execute(_calls.send_lineage(events))
 
+    def send_usage(self, records: Sequence[Mapping[str, Any]]) -> IngestSummary:
+        """Send usage records in one request; a record's key is counted once, however often sent.
+
+        :func:`arcadia.usage.record_usage` builds a record and keeps it in the outbox while
+        Ebling is down; this is the plain call underneath.
+
+        Args:
+            records: Mappings with ``key``, ``metric``, ``quantity`` (a decimal string),
+                ``occurred_at`` (RFC 3339 with offset), and optionally ``run_id``,
+                ``account`` and ``attributes``.
+
+        Returns:
+            How many records Ebling received, stored, and already had.
+
+        Raises:
+            EblingRequestError: a record is invalid (422), or reuses a key with other
+                content (409); nothing of the request was stored.
+            EblingAuthError: the credentials are wrong or lack the ``ingest`` role.
+            EblingUnavailable: Ebling could not be reached until the retries ran out.
+        """
+        if not records:
+            return IngestSummary(received=0, stored=0, duplicates=0)
+        return self._execute(_calls.send_usage(records))
+
     def save_report(
         self,
         report: str,

@@ -22,6 +22,7 @@ from ebling.api.routes import (
     me,
     monitoring,
     reports,
+    usage,
 )
 from ebling.auth.authenticators import ApiKeyAuthenticator, Authenticator
 from ebling.auth.oidc import OidcAuthenticator
@@ -96,6 +97,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     app.add_middleware(AuditMiddleware, sessions=sessions)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    for module in (health, login, me, lineage, monitoring, reports, artifacts, api_keys, audit):
+    for module in (
+        health,
+        login,
+        me,
+        lineage,
+        monitoring,
+        reports,
+        artifacts,
+        usage,
+        api_keys,
+        audit,
+    ):
         app.include_router(module.router)
     return app

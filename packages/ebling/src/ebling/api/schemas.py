@@ -31,6 +31,7 @@ __all__ = [
     "WorkflowOut",
     "WorkflowRef",
     "WorkflowStats",
+    "one_or_many_body",
 ]
 
 T = TypeVar("T")
@@ -258,3 +259,16 @@ class AuditEventOut(_Out):
     outcome: str = Field(description="success, unauthenticated, denied or failure.")
     reason: str | None = Field(description="Why the request failed.")
     remote_addr: str | None
+
+
+def one_or_many_body(description: str) -> dict[str, Any]:
+    """The OpenAPI request body of an endpoint that takes one JSON object or an array of them.
+
+    Such endpoints read their body themselves (to bound its size and decompress it), so
+    FastAPI cannot describe it from a parameter.
+    """
+    schema = {
+        "description": description,
+        "oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}],
+    }
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}

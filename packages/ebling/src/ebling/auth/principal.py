@@ -31,10 +31,17 @@ class Permission(StrEnum):
     DELETE_ARTIFACTS = "artifacts:delete"
     MANAGE_API_KEYS = "api_keys:manage"
     READ_AUDIT = "audit:read"
+    WRITE_USAGE = "usage:write"
+    READ_USAGE = "usage:read"
 
 
 _READ = {Permission.READ_MONITORING, Permission.READ_REPORTS, Permission.READ_ARTIFACTS}
-_WRITE = {Permission.WRITE_LINEAGE, Permission.WRITE_REPORTS, Permission.WRITE_ARTIFACTS}
+_WRITE = {
+    Permission.WRITE_LINEAGE,
+    Permission.WRITE_REPORTS,
+    Permission.WRITE_ARTIFACTS,
+    Permission.WRITE_USAGE,
+}
 _MANAGE = {Permission.MANAGE_REPORTS, Permission.DELETE_ARTIFACTS}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -42,7 +49,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OPERATOR: frozenset(
         _READ | _MANAGE | {Permission.WRITE_REPORTS, Permission.WRITE_ARTIFACTS}
     ),
-    Role.BILLING: frozenset(),
+    Role.BILLING: frozenset({Permission.READ_USAGE}),
     # Machines write what they observe and read nothing back, so a leaked ingest key
     # discloses nothing.
     Role.INGEST: frozenset(_WRITE),

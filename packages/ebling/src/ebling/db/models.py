@@ -40,6 +40,7 @@ __all__ = [
     "ReportBatch",
     "Run",
     "TaskRun",
+    "UsageRecord",
     "Workflow",
 ]
 
@@ -337,3 +338,27 @@ class LocalAccount(Base):
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class UsageRecord(Base):
+    """One usage claim, stored once per sender-chosen key; quantities in integer millionths."""
+
+    __tablename__ = "usage_records"
+    __table_args__ = (
+        UniqueConstraint("key"),
+        Index("ix_usage_records_occurred_at", "occurred_at"),
+        Index("ix_usage_records_metric_account_occurred_at", "metric", "account", "occurred_at"),
+        Index("ix_usage_records_run_id", "run_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    content_digest: Mapped[bytes] = mapped_column(LargeBinary(16))
+    metric: Mapped[str] = mapped_column(String(100))
+    quantity_millionths: Mapped[int] = mapped_column(BigInteger)
+    occurred_at: Mapped[datetime]
+    run_id: Mapped[uuid.UUID | None]
+    account: Mapped[str | None] = mapped_column(String(200))
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    received_at: Mapped[datetime]
+    recorded_by: Mapped[str | None] = mapped_column(String(200))

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ebling.api.dependencies import DbSession, require
 from ebling.api.problems import ProblemError
-from ebling.api.schemas import IngestSummary
+from ebling.api.schemas import IngestSummary, one_or_many_body
 from ebling.auth.principal import Permission, Principal
 from ebling.db.engine import WRITE
 from ebling.lineage.events import BatchProblem, InvalidEvents, parse_events
@@ -73,23 +73,9 @@ async def read_limited_body(request: Request, limit: int) -> bytes:
     "/lineage",
     summary="Ingest OpenLineage run events",
     response_model=IngestSummary,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "description": "One OpenLineage 2-0-2 RunEvent, or an array of up to "
-                        "1,000 of them.",
-                        "oneOf": [
-                            {"type": "object"},
-                            {"type": "array", "items": {"type": "object"}},
-                        ],
-                    }
-                }
-            },
-        }
-    },
+    openapi_extra=one_or_many_body(
+        "One OpenLineage 2-0-2 RunEvent, or an array of up to 1,000 of them."
+    ),
 )
 async def ingest_lineage(
     request: Request,
