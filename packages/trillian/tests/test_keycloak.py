@@ -8,9 +8,11 @@ The test's user is created, and removed again, through Keycloak's admin REST API
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 import secrets
+import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +27,9 @@ from trillian_stack import ebling, trillian
 from trillian_testing import IN_CI
 
 REALM = "automation"
+REPO = Path(__file__).resolve().parents[3]
+AIRFLOW = REPO / "packages" / "arcadia-airflow" / ".venv" / "bin" / "airflow"
+RUN_EXAMPLE = REPO / "examples" / "airflow" / "run-example"
 pytestmark = pytest.mark.timeout(300)
 
 
@@ -126,6 +131,9 @@ def short_lived_tokens(keycloak: Keycloak) -> Iterator[int]:
 class SsoStack:
     trillian_url: str
     log: Path
+    ebling_url: str
+    admin_key: str
+    home: Path
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +145,8 @@ def sso_stack(
     home = tmp_path_factory.mktemp("ebling-sso") / "home"
     log = home.parent / "trillian.log"
     with ebling(home, auth="oidc", oidc_issuer=keycloak.issuer) as ebling_url:
-        seed(ebling_url, (home / "admin-api-key").read_text().strip())
+        admin_key = (home / "admin-api-key").read_text().strip()
+        seed(ebling_url, admin_key)
         with trillian(
             ebling_url,
             log,
@@ -146,7 +155,31 @@ def sso_stack(
             oidc_client_id="trillian",
             oidc_client_secret=secret.json()["value"],
         ) as url:
-            yield SsoStack(trillian_url=url, log=log)
+            yield SsoStack(
+                trillian_url=url, log=log, ebling_url=ebling_url, admin_key=admin_key, home=home
+            )
+
+
+@pytest.fixture(scope="module")
+def example_dag_run(sso_stack: SsoStack) -> None:
+    """The user's example Airflow DAG, run once by Airflow on sample mail into this Ebling."""
+    if not AIRFLOW.exists():
+        if IN_CI:
+            pytest.fail(f"{AIRFLOW} is missing; scripts/test syncs Airflow's environment first")
+        pytest.skip(
+            "Airflow's environment is not synced (uv sync --project packages/arcadia-airflow)"
+        )
+    # Our own script, with arguments this test chose.
+    subprocess.run(  # noqa: S603
+        [
+            str(RUN_EXAMPLE),
+            sso_stack.ebling_url,
+            sso_stack.admin_key,
+            str(sso_stack.home.parent / "airflow"),
+        ],
+        check=True,
+        timeout=240,
+    )
 
 
 def sign_in_with_totp(page: Any, base: str, person: Person) -> str:
@@ -197,3 +230,40 @@ def test_sign_in_with_password_and_totp_refresh_and_sign_out(
     expect(page.locator("#password")).to_be_visible()
     page.goto(f"{base}/workflows")
     expect(page).to_have_url(re.compile(r"/login\?next="))
+
+
+def test_a_viewer_finds_the_example_dags_run_and_downloads_its_report(
+    page: Any, sso_stack: SsoStack, example_dag_run: None, viewer: Person
+) -> None:
+    expect = pytest.importorskip("playwright.sync_api").expect
+    base = sso_stack.trillian_url
+    sign_in_with_totp(page, base, viewer)
+
+    # The run Airflow reported, with no reporting code in the DAG.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Workflows").click()
+    page.get_by_label("Search").fill("monitoring")
+    page.get_by_role("link", name="monitoring_system_report_automation").click()
+    page.locator(".run-grid thead a.state-completed").first.click()
+    rows = page.locator(".gantt-row")
+    expect(rows).to_have_count(3)
+    expect(rows.nth(0)).to_contain_text("wait_for_monitoring_reports_email")
+    expect(rows.nth(2)).to_contain_text("save_csv_in_database")
+
+    # What it produced: the day's CSV attachments, as report batches of this run.
+    produced = page.get_by_role("heading", name="What it produced").locator("..")
+    expect(produced).to_contain_text("cpu_")
+    produced.get_by_role("link", name="cpu").first.click()
+    page.get_by_label("Column").select_option("host")
+    page.get_by_label("Condition").select_option("eq")
+    page.get_by_label("Value").fill("web-1")
+    page.get_by_role("button", name="Add filter").click()
+    # Three days of reports, a row every two hours for each host.
+    expect(page.locator("#report-rows tbody tr")).to_have_count(36)
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download CSV").click()
+    text = Path(download_info.value.path()).read_text()
+    rows_downloaded = list(csv.DictReader(text.splitlines()))
+    assert len(rows_downloaded) == 36
+    assert {row["host"] for row in rows_downloaded} == {"web-1"}
+    assert {"timestamp", "cpu_percent", "load_1m"} <= set(rows_downloaded[0])
