@@ -61,10 +61,14 @@ def access_claims(
     audience: str | list[str] = "ebling",
     roles: list[str] | None = None,
     lifetime: int = 300,
-    not_before: int | None = None,
+    not_before_in: int | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    """Claims like Keycloak's access tokens: realm roles under ``realm_access``."""
+    """Claims like Keycloak's access tokens: realm roles under ``realm_access``.
+
+    Times are relative to now (``lifetime`` and ``not_before_in`` in seconds), so build the
+    claims in the test itself, not where its parameters are collected.
+    """
     now = int(time.time())
     claims: dict[str, Any] = {
         "iss": issuer,
@@ -77,8 +81,8 @@ def access_claims(
         "jti": uuid.uuid4().hex,
         "realm_access": {"roles": roles if roles is not None else ["ingest"]},
     }
-    if not_before is not None:
-        claims["nbf"] = not_before
+    if not_before_in is not None:
+        claims["nbf"] = now + not_before_in
     claims.update(extra)
     return claims
 
