@@ -30,8 +30,9 @@ READY_TIMEOUT_S=${KEYCLOAK_READY_TIMEOUT_S:-240}
 CLIENT_SECRET_VARS=(TRILLIAN_CLIENT_SECRET ARCADIA_AIRFLOW_CLIENT_SECRET
   ARCADIA_DAGSTER_CLIENT_SECRET ARCADIA_PREFECT_CLIENT_SECRET)
 
-log() { printf 'keycloak.sh: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+SERVICE=keycloak.sh
+# shellcheck source=scripts/services/_common.sh
+source "$(dirname "$0")/_common.sh"
 
 usage() {
   echo "usage: $0 fetch | start <dir> <port> | stop <dir>" >&2
@@ -70,17 +71,6 @@ cmd_fetch() {
   mv "$tmp/keycloak-$KEYCLOAK_VERSION" "$DIST"
   rm -rf "$tmp"
   log "cached $DIST in $((SECONDS - start))s"
-}
-
-pid_alive() { [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null; }
-
-wait_gone() {
-  local i
-  for ((i = 0; i < $2 * 10; i++)); do
-    pid_alive "$1" || return 0
-    sleep 0.1
-  done
-  return 1
 }
 
 # Write NAME=value lines for the given variables to a file only the owner can read.

@@ -18,8 +18,9 @@ WEED="$CACHE_DIR/weed"
 GO="${GO:-go}"
 READY_TIMEOUT_S=120
 
-log() { printf 's3.sh: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+SERVICE=s3.sh
+# shellcheck source=scripts/services/_common.sh
+source "$(dirname "$0")/_common.sh"
 
 usage() {
   echo "usage: $0 build | start <data_dir> <port> | stop <data_dir>" >&2
@@ -53,18 +54,6 @@ cmd_build() {
   (cd "$src" && GOFLAGS='' "$GO" build -o "$tmp" ./weed) || { rm -f "$tmp"; die "go build failed"; }
   mv -f "$tmp" "$WEED"
   log "built $WEED in $((SECONDS - start))s"
-}
-
-pid_alive() { [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null; }
-
-# wait_gone <pid> <seconds>: succeed once pid has exited, fail on timeout.
-wait_gone() {
-  local i
-  for ((i = 0; i < $2 * 10; i++)); do
-    pid_alive "$1" || return 0
-    sleep 0.1
-  done
-  return 1
 }
 
 cmd_start() {

@@ -12,8 +12,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ebling.api.asgi import ResponseStatus
 from ebling.audit import AuditEntry, is_audited, record_request
 from ebling.auth.principal import Principal
 
@@ -44,19 +45,12 @@ class AuditMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        status = 500
-
-        async def send_with_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        response = ResponseStatus(send)
         try:
-            await self.app(scope, receive, send_with_status)
+            await self.app(scope, receive, response.send)
         finally:
-            if is_audited(scope["method"], status):
-                entry = _entry(scope, status)
+            if is_audited(scope["method"], response.status):
+                entry = _entry(scope, response.status)
                 try:
                     await run_in_threadpool(self._record, entry)
                 except Exception:  # the request was answered: log and go on
