@@ -187,22 +187,7 @@ cmd_start() {
 
 cmd_stop() {
   [[ $# -eq 1 ]] || usage
-  local pid_file="$1/keycloak.pid" pid
-  if [[ ! -f "$pid_file" ]]; then
-    log "not running (no $pid_file)"
-    return 0
-  fi
-  pid=$(cat "$pid_file")
-  # A stale pid file may name a pid since reused by something else: leave that be.
-  if ! pid_alive "$pid" || ! grep -q keycloak "/proc/$pid/cmdline" 2>/dev/null; then
-    log "not running (stale pid file $pid_file)"
-  else
-    kill "$pid"
-    wait_gone "$pid" 30 || { log "pid $pid still running after SIGTERM, killing"; kill -9 "$pid" 2>/dev/null || true; }
-    wait_gone "$pid" 5 || die "pid $pid did not exit"
-    log "stopped (pid $pid)"
-  fi
-  rm -f "$pid_file"
+  stop_by_pid_file "$1/keycloak.pid" keycloak
 }
 
 case "${1:-}" in

@@ -153,24 +153,7 @@ EOF
 
 cmd_stop() {
   [[ $# -eq 1 ]] || usage
-  local pid_file="$1/weed.pid" pid
-  if [[ ! -f "$pid_file" ]]; then
-    log "not running (no $pid_file)"
-    return 0
-  fi
-  pid=$(cat "$pid_file")
-  # A stale pid file may name a pid since reused by something else: leave it be.
-  if ! pid_alive "$pid" || [[ "$(ps -o comm= -p "$pid")" != weed ]]; then
-    log "not running (stale pid file $pid_file)"
-  else
-    kill "$pid"
-    # SIGTERM shuts down cleanly (~3 s); force it only if that hangs.
-    wait_gone "$pid" 30 || { log "pid $pid still running after SIGTERM, killing"; kill -9 "$pid" 2>/dev/null || true; }
-    # Only return once it is gone, so callers can reuse the ports or data dir.
-    wait_gone "$pid" 5 || die "pid $pid did not exit"
-    log "stopped (pid $pid)"
-  fi
-  rm -f "$pid_file"
+  stop_by_pid_file "$1/weed.pid" weed
 }
 
 case "${1:-}" in
