@@ -33,6 +33,8 @@ __all__ = [
     "CpuMeter",
     "EblingServer",
     "LatencySummary",
+    "MachineTimes",
+    "ProcessTimes",
     "Progress",
     "create_api_key",
     "database_exists",
@@ -40,9 +42,11 @@ __all__ = [
     "database_url",
     "drop_and_create_database",
     "machine_description",
+    "machine_times",
     "markdown_table",
     "percentile",
     "postmaster_pid",
+    "process_times",
     "step",
     "write_results",
 ]
@@ -188,6 +192,59 @@ class EblingServer:
 SERVER_PROCESS = "ebling process "
 
 
+@dataclass(frozen=True, slots=True)
+class ProcessTimes:
+    """One process's CPU seconds, from ``/proc/<pid>/stat``.
+
+    ``reaped`` is the time of its children that have exited and been waited for, which the
+    kernel adds to the parent (``cutime`` and ``cstime``).
+    """
+
+    pid: int
+    parent: int
+    group: int
+    seconds: float
+    reaped: float
+
+
+def process_times() -> Iterator[ProcessTimes]:
+    """Every running process's CPU seconds so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # the process ended while we looked
+        # The command name is in parentheses and may contain spaces; fields follow it.
+        fields = stat[stat.rindex(")") + 2 :].split()
+        yield ProcessTimes(
+            pid=int(entry.name),
+            parent=int(fields[1]),
+            group=int(fields[2]),
+            seconds=(int(fields[11]) + int(fields[12])) / ticks,
+            reaped=(int(fields[13]) + int(fields[14])) / ticks,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MachineTimes:
+    """CPU seconds of all cores together so far: busy (not idle, not waiting), and steal."""
+
+    busy: float
+    steal: float
+
+
+def machine_times() -> MachineTimes:
+    """The machine's CPU seconds so far, from the first line of ``/proc/stat``."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    # user nice system idle iowait irq softirq steal, in ticks of all cores together.
+    values = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    idle = values[3] + values[4]
+    return MachineTimes(busy=(sum(values) - idle) / ticks, steal=values[7] / ticks)
+
+
 class CpuMeter:
     """CPU seconds spent between two samples, by who spent them.
 
@@ -201,33 +258,23 @@ class CpuMeter:
     def __init__(self, *, postmaster_pid: int | None, server_pgid: int | None) -> None:
         self.postmaster_pid = postmaster_pid
         self.server_pgid = server_pgid
-        self._ticks = os.sysconf("SC_CLK_TCK")
 
     def sample(self) -> dict[str, float]:
         """CPU seconds used so far, by group, and ``machine`` for all cores together."""
         used = {"postgres": 0.0, "ebling server": 0.0, "benchmark": 0.0}
         own = os.getpid()
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue  # the process ended while we looked
-            # The command name is in parentheses and may contain spaces; fields follow it.
-            fields = stat[stat.rindex(")") + 2 :].split()
-            pid, parent, group = int(entry.name), int(fields[1]), int(fields[2])
-            seconds = (int(fields[11]) + int(fields[12])) / self._ticks
-            if self.postmaster_pid is not None and self.postmaster_pid in (pid, parent):
-                used["postgres"] += seconds
-            elif self.server_pgid is not None and group == self.server_pgid:
-                used["ebling server"] += seconds
-                used[f"{SERVER_PROCESS}{pid}"] = seconds
-            elif pid == own:
-                used["benchmark"] += seconds
-        totals = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-        idle = int(totals[3]) + int(totals[4])  # idle and iowait
-        used["machine"] = (sum(int(value) for value in totals[:8]) - idle) / self._ticks
+        for process in process_times():
+            if self.postmaster_pid is not None and self.postmaster_pid in (
+                process.pid,
+                process.parent,
+            ):
+                used["postgres"] += process.seconds
+            elif self.server_pgid is not None and process.group == self.server_pgid:
+                used["ebling server"] += process.seconds
+                used[f"{SERVER_PROCESS}{process.pid}"] = process.seconds
+            elif process.pid == own:
+                used["benchmark"] += process.seconds
+        used["machine"] = machine_times().busy
         return used
 
     @staticmethod

@@ -50,8 +50,10 @@ from _common import (
     database_url,
     drop_and_create_database,
     machine_description,
+    machine_times,
     markdown_table,
     postmaster_pid,
+    process_times,
     step,
     write_results,
 )
@@ -687,36 +689,24 @@ class PhaseMeter:
         self.server_pgid = server_pgid
         self.postmaster = postmaster
         self.phases: dict[str, dict[str, float]] = {}
-        self._ticks = os.sysconf("SC_CLK_TCK")
 
     def sample(self) -> dict[str, float]:
         """CPU seconds used so far: by group, ``busy`` and ``steal`` for the whole machine."""
         used = {"ebling server": 0.0, "postgres": 0.0, "benchmark": 0.0}
         own = os.getpid()
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue  # it ended while we looked
-            # The command name is in parentheses and may contain spaces; fields follow it.
-            fields = stat[stat.rindex(")") + 2 :].split()
-            pid, parent, group = int(entry.name), int(fields[1]), int(fields[2])
-            seconds = (int(fields[11]) + int(fields[12])) / self._ticks
-            reaped = (int(fields[13]) + int(fields[14])) / self._ticks
-            if pid == self.postmaster:
-                used["postgres"] += seconds + reaped
-            elif self.postmaster is not None and parent == self.postmaster:
-                used["postgres"] += seconds
-            elif group == self.server_pgid:
-                used["ebling server"] += seconds + reaped
-            elif pid == own:
-                used["benchmark"] += seconds
-        # user nice system idle iowait irq softirq steal, in ticks of all cores together.
-        ticks = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:9]]
-        used["busy"] = (sum(ticks[:8]) - ticks[3] - ticks[4] - ticks[7]) / self._ticks
-        used["steal"] = ticks[7] / self._ticks
+        for process in process_times():
+            if process.pid == self.postmaster:
+                used["postgres"] += process.seconds + process.reaped
+            elif self.postmaster is not None and process.parent == self.postmaster:
+                used["postgres"] += process.seconds
+            elif process.group == self.server_pgid:
+                used["ebling server"] += process.seconds + process.reaped
+            elif process.pid == own:
+                used["benchmark"] += process.seconds
+        machine = machine_times()
+        # Steal is counted apart here, not as busy time of this machine.
+        used["busy"] = machine.busy - machine.steal
+        used["steal"] = machine.steal
         return used
 
     @contextmanager
